@@ -1,5 +1,9 @@
 """Gene embeddings: a gene index, a float32 matrix and the metadata that says how it was made.
 
+:func:`embed_genes` turns a gene text corpus into :class:`GeneEmbeddings`;
+:meth:`GeneEmbeddings.from_pickle` and :meth:`GeneEmbeddings.from_table` import embeddings made
+elsewhere (GenePT's published pickles, TSV/CSV/parquet tables).
+
 File format (``.npz``, no pickles, written atomically): arrays ``genes`` (unicode), ``vectors``
 (float32, ``n_genes x dim``) and ``meta`` (a JSON string: encoder identity, corpus hash, text
 template, date, encode statistics, list of composed-text genes).
@@ -8,7 +12,11 @@ template, date, encode statistics, list of composed-text genes).
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
+import logging
+import os
+import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from genept._utils import atomic_write
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "genept.gene_embeddings"
 FORMAT_VERSION = 1
@@ -155,3 +165,186 @@ class GeneEmbeddings:
         if len(dims) != 1:
             raise ValueError(f"vectors have different lengths {sorted(dims)[:5]}; expected one dimension for all genes")
         return cls(genes, np.asarray([np.asarray(mapping[g], dtype=np.float32) for g in genes]), meta)
+
+    @classmethod
+    def from_pickle(cls, path: str | Path, meta: Mapping[str, Any] | None = None) -> GeneEmbeddings:
+        """Import a GenePT-style pickle: ``{symbol: vector}`` with list or numpy vectors.
+
+        GenePT publishes its gene embeddings this way (``GenePT_gene_embedding_ada_text.pickle``,
+        1536-d ada-002; ``GenePT_gene_protein_embedding_model_3_text.pickle``, 3072-d
+        text-embedding-3-large). A ``pandas.DataFrame`` pickle is not supported: export it as a
+        table and use :meth:`from_table`.
+
+        Pickles can run code when loaded, so this uses a **restricted unpickler**: only builtin
+        containers and scalars and numpy's array/dtype/scalar reconstruction are allowed; any
+        other object in the file is refused with an error and nothing from it is executed.
+
+        Examples
+        --------
+        >>> emb = GeneEmbeddings.from_pickle("GenePT_gene_embedding_ada_text.pickle")
+        >>> emb.save("genept_ada.npz")
+        """
+        path = Path(path)
+        try:
+            with path.open("rb") as fh:
+                data = _RestrictedUnpickler(fh).load()
+        except pickle.UnpicklingError as err:
+            raise ValueError(f"{path}: refused to load this pickle ({err})") from err
+        except (EOFError, ValueError, TypeError, AttributeError, IndexError) as err:
+            raise ValueError(f"{path} is not a readable pickle ({type(err).__name__}: {err})") from err
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{path}: expected a pickled dict {{gene symbol: vector}}, got {type(data).__name__}")
+        out_meta = {"encoder": f"imported:{path.name}", "source_file": path.name, **(meta or {})}
+        try:
+            return cls.from_mapping({str(k): v for k, v in data.items()}, out_meta)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path}: cannot read the vectors ({err}); each value must be a list or array of numbers") from err
+
+    @classmethod
+    def from_table(
+        cls,
+        path: str | Path,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        sep: str | None = None,
+    ) -> GeneEmbeddings:
+        """Import a table with one gene per row: first column the gene, the other columns numbers.
+
+        Reads TSV, CSV (``.csv``; gzip allowed) and parquet (``.parquet``/``.pq``). A header row is
+        detected (it is kept out of the data when its value columns are not numbers); for parquet
+        the index is used as the gene column when it holds strings.
+
+        Examples
+        --------
+        >>> emb = GeneEmbeddings.from_table("gene_vectors.tsv.gz")
+        """
+        path = Path(path)
+        name = path.name.lower().removesuffix(".gz")
+        if name.endswith((".parquet", ".pq")):
+            table = pd.read_parquet(path)
+            if table.index.dtype == object and not pd.api.types.is_numeric_dtype(table.iloc[:, 0]):
+                raise ValueError(f"{path}: the gene column is ambiguous (string index and a non-numeric first column)")
+            if table.index.dtype != object:
+                table = table.set_index(table.columns[0])
+        else:
+            sep = sep or ("," if name.endswith(".csv") else "\t")
+            table = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False)
+            if table.shape[1] < 2:
+                raise ValueError(f"{path}: found {table.shape[1]} column(s) with separator {sep!r}; need a gene column and vector columns")
+            head = pd.to_numeric(table.iloc[0, 1:], errors="coerce")
+            if head.isna().any():
+                table = table.iloc[1:]
+            table = table.set_index(0)
+        try:
+            values = table.apply(pd.to_numeric, errors="raise").to_numpy(dtype=np.float32)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{path}: every column after the first must hold numbers ({err})") from err
+        if not len(table):
+            raise ValueError(f"{path}: the table has no rows")
+        out_meta = {"encoder": f"imported:{path.name}", "source_file": path.name, **(meta or {})}
+        return cls(table.index.astype(str).str.strip().tolist(), values, out_meta)
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Unpickles builtin containers and numpy arrays; refuses every other global."""
+
+    _ALLOWED = {
+        ("builtins", n) for n in ("dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "str", "bytes", "bytearray", "bool")
+    } | {
+        ("collections", "OrderedDict"),
+        ("_codecs", "encode"),  # protocol 2 stores bytes as encode(str, "latin1")
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy._core.numeric", "_frombuffer"),
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        # Pickles from numpy 1.x name numpy.core, which numpy 2 renamed numpy._core.
+        canonical = "numpy._core" + module[len("numpy.core"):] if module.startswith("numpy.core") else module
+        if (canonical, name) in self._ALLOWED:
+            return super().find_class(canonical, name)
+        raise pickle.UnpicklingError(
+            f"it contains {module}.{name}, which is neither a builtin container nor a numpy array; "
+            "only {gene: vector} dicts of lists or numpy arrays are loaded (pickles can execute code)"
+        )
+
+
+def embed_genes(
+    corpus,
+    encoder: Any = "minilm",
+    *,
+    cache: bool | str | os.PathLike | None = True,
+    show_progress: bool = True,
+    **encoder_kwargs: Any,
+) -> GeneEmbeddings:
+    """Embed every gene text of a corpus.
+
+    Parameters
+    ----------
+    corpus
+        A :class:`~genept.genes.corpus.GeneCorpus` or the path of a saved one.
+    encoder
+        An encoder spec for :func:`~genept.encoders.get_encoder` (``"minilm"``, ``"static"``,
+        ``"openai:text-embedding-3-small"``, ``"hashing"``) or an encoder object.
+    cache
+        ``True``: the default embedding cache (``~/.cache/genept/embeddings.sqlite``, folder moved
+        by ``GENEPT_CACHE_DIR``); a path: that SQLite file; ``None``/``False``: no cache.
+        With a cache, an interrupted run resumes without re-embedding finished batches.
+    show_progress
+        Show a progress bar.
+    **encoder_kwargs
+        Passed to :func:`~genept.encoders.get_encoder` when ``encoder`` is a spec.
+
+    Returns
+    -------
+    GeneEmbeddings
+        One row per corpus gene (corpus order). ``meta`` records the encoder identity, corpus hash,
+        template id, creation time, encode statistics, genept version and ``composed_genes``: genes
+        whose text was composed from structured facts (no written summary), so that a thin text is
+        never mistaken for a real one.
+
+    Examples
+    --------
+    >>> from genept import GeneCorpus, embed_genes
+    >>> emb = embed_genes(GeneCorpus.load("corpus.json.gz"))
+    >>> emb.meta["encode_stats"]
+    {'n_texts': 15149, 'n_truncated': 230, 'n_cached': 0, 'n_tokens': ...}
+    >>> emb.save("genes_minilm.npz")
+    """
+    from genept import __version__
+    from genept.encoders import get_encoder
+    from genept.encoders.base import EncodeStats
+    from genept.genes.corpus import GeneCorpus
+
+    if not isinstance(corpus, GeneCorpus):
+        corpus = GeneCorpus.load(corpus)
+    if not len(corpus):
+        raise ValueError("the corpus is empty; nothing to embed")
+    enc = get_encoder(encoder, **encoder_kwargs)
+    if cache is not None and cache is not False:
+        from genept.encoders.cache import CachedEncoder
+
+        enc = CachedEncoder(enc, None if cache is True else cache)
+    before = EncodeStats(**enc.stats.to_dict())
+    genes = corpus.genes
+    vectors = enc.encode([corpus[g] for g in genes], show_progress=show_progress)
+    after = enc.stats.to_dict()
+    stats = {k: after[k] - v for k, v in before.to_dict().items()}
+    composed = [g for g in corpus.composed if g in corpus]
+    if composed:
+        logger.info("%d of %d genes have composed text (no written summary), listed in meta['composed_genes']", len(composed), len(genes))
+    meta = {
+        "encoder": enc.identity,
+        "encoder_name": enc.name,
+        "dim": int(vectors.shape[1]),
+        "corpus_hash": corpus.hash,
+        "template": corpus.template.id,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "encode_stats": stats,
+        "n_composed": len(composed),
+        "composed_genes": composed,
+        "genept_version": __version__,
+    }
+    return GeneEmbeddings(genes, vectors, meta)

@@ -1,0 +1,132 @@
+"""Embed the ~15k RefSeq gene summaries with each offline encoder; report speed and memory.
+
+Each encoder runs in its own subprocess (so peak RSS is its own), without the embedding cache
+(so the model really encodes every text). Embeddings go to ``bench_out/genes_<encoder>.npz`` for
+the evaluation benchmarks.
+
+Usage::
+
+    python benchmarks/embed_corpus.py                       # minilm (float32), minilm-bf16 if the CPU has it, static
+    python benchmarks/embed_corpus.py --encoders static --limit 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMMARIES = ROOT.parent / "shared" / "data" / "genes" / "refseq_summaries_human_r220.tsv.gz"
+ENCODERS = {
+    "minilm": ("minilm", {"dtype": "float32"}),
+    "minilm_bf16": ("minilm", {"dtype": "bfloat16"}),
+    "static": ("static", {}),
+}
+
+
+def corpus_path(out: Path):
+    from genept.genes.corpus import GeneCorpus, build_corpus
+    from genept.genes.sources.files import read_summary_table
+
+    path = out / "corpus_refseq_r220.json.gz"
+    if path.exists():
+        return GeneCorpus.load(path)
+    corpus = build_corpus(None, [read_summary_table(SUMMARIES)], compose_missing=False)
+    corpus.save(path)
+    return corpus
+
+
+def run_one(key: str, out: Path, limit: int | None, threads: int | None) -> dict:
+    from genept.embeddings import embed_genes
+    from genept.encoders import get_encoder
+
+    corpus = corpus_path(out)
+    if limit:
+        corpus = corpus.subset(corpus.genes[:limit])
+    spec, kwargs = ENCODERS[key]
+    if spec == "minilm" and threads:
+        kwargs = {**kwargs, "threads": threads}
+    t0 = time.perf_counter()
+    enc = get_encoder(spec, **kwargs)
+    enc.encode(["warm-up: load the model"])  # model load (and for static: distillation if not cached)
+    t_load = time.perf_counter() - t0
+    enc.stats.__init__()
+    t1 = time.perf_counter()
+    emb = embed_genes(corpus, enc, cache=None, show_progress=False)
+    t_enc = time.perf_counter() - t1
+    name = f"genes_{key}.npz" if not limit else f"genes_{key}_{limit}.npz"
+    emb.save(out / name)
+    stats = emb.meta["encode_stats"]
+    return {
+        "encoder": key,
+        "identity": emb.meta["encoder"],
+        "n_texts": len(emb),
+        "dim": emb.dim,
+        "load_s": round(t_load, 1),
+        "encode_s": round(t_enc, 1),
+        "texts_per_s": round(len(emb) / t_enc, 1),
+        "n_truncated": stats["n_truncated"],
+        "n_tokens": stats["n_tokens"],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "torch_threads": _torch_threads(),
+        "file": str(out / name),
+    }
+
+
+def _torch_threads():
+    mod = sys.modules.get("torch")
+    return mod.get_num_threads() if mod else None
+
+
+def main() -> None:
+    from genept.encoders.local import cpu_supports_bf16
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = ["minilm", *(["minilm_bf16"] if cpu_supports_bf16() else []), "static"]
+    ap.add_argument("--encoders", default=",".join(default), help=f"comma-separated, from {list(ENCODERS)}")
+    ap.add_argument("--limit", type=int, default=None, help="embed only the first N genes (quick check)")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads for minilm")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench_out")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.one:
+        print("RESULT " + json.dumps(run_one(args.one, args.out, args.limit, args.threads)), flush=True)
+        return
+    if not SUMMARIES.exists():
+        sys.exit(f"needs {SUMMARIES}")
+    corpus = corpus_path(args.out)
+    print(f"corpus: {len(corpus):,} genes with a RefSeq summary, hash {corpus.hash[:12]}", flush=True)
+    results = []
+    for key in args.encoders.split(","):
+        cmd = [sys.executable, __file__, "--one", key, "--out", str(args.out)]
+        if args.limit:
+            cmd += ["--limit", str(args.limit)]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "GENEPT_PROGRESS": "0"})
+        line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+        if proc.returncode or line is None:
+            print(f"{key}: failed\n{proc.stderr[-3000:]}", flush=True)
+            continue
+        res = json.loads(line[7:])
+        results.append(res)
+        print(json.dumps(res), flush=True)
+    print()
+    print("| encoder | texts | dim | load s | encode s | texts/s | truncated | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['encoder']} | {r['n_texts']:,} | {r['dim']} | {r['load_s']} | {r['encode_s']} | "
+            f"{r['texts_per_s']} | {r['n_truncated']} | {r['peak_rss_mb']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
