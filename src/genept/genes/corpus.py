@@ -46,17 +46,33 @@ class GeneFacts:
     version: str = ""
 
     def merged(self, other: GeneFacts) -> GeneFacts:
-        """Fill empty fields of ``self`` from ``other`` (``self`` wins where both have a value)."""
+        """Fill empty fields of ``self`` from ``other`` (``self`` wins where both have a value).
+
+        Provenance follows the text's substance: a summary taken from ``other`` brings its
+        ``source`` and ``version``; when neither has a summary, the sources of every layer that
+        contributed a field are joined with ``+`` (e.g. ``go+hgnc``).
+        """
         out = GeneFacts(**asdict(self))
+        had_summary = bool(self.summary.strip())
+        contributed = False
         for f in ("full_name", "gene_type", "summary"):
             if not getattr(out, f) and getattr(other, f):
                 setattr(out, f, getattr(other, f))
-        if not out.aliases and other.aliases:
-            out.aliases = tuple(other.aliases)
-        if not out.go_terms and other.go_terms:
-            out.go_terms = tuple(other.go_terms)
-        if not out.summary and other.summary:
+                contributed = True
+        for f in ("aliases", "go_terms"):
+            if not getattr(out, f) and getattr(other, f):
+                setattr(out, f, tuple(getattr(other, f)))
+                contributed = True
+        if not had_summary and other.summary.strip():
             out.source, out.version = other.source, other.version
+        elif not had_summary and contributed and other.source:
+            sources = [x for x in out.source.split("+") if x]
+            versions = [x for x in out.version.split("+") if x]
+            if other.source not in sources:
+                sources.append(other.source)
+                if other.version:
+                    versions.append(other.version)
+            out.source, out.version = "+".join(sources), "+".join(versions)
         return out
 
 
@@ -177,16 +193,12 @@ class GeneCorpus:
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict:
+        prov = self.provenance.reindex(list(self.texts))
         genes = [
-            {
-                "gene": g,
-                "text": t,
-                "source": str(self.provenance.at[g, "source"]),
-                "version": str(self.provenance.at[g, "version"]),
-                "composed": bool(self.provenance.at[g, "composed"]),
-                "sha256": str(self.provenance.at[g, "sha256"]),
-            }
-            for g, t in self.texts.items()
+            {"gene": g, "text": t, "source": str(src), "version": str(ver), "composed": bool(comp), "sha256": str(sha)}
+            for (g, t), src, ver, comp, sha in zip(
+                self.texts.items(), prov["source"], prov["version"], prov["composed"], prov["sha256"], strict=True
+            )
         ]
         return {
             "format": FORMAT,
@@ -222,23 +234,33 @@ class GeneCorpus:
             raise ValueError(f"{path} is not a genept corpus (expected format {FORMAT!r}).")
         if data.get("format_version", 0) > FORMAT_VERSION:
             raise ValueError(f"{path} was written by a newer genept (format {data['format_version']}); upgrade genept.")
-        t = data["template"]
-        template = TextTemplate(name=t["name"], version=t["version"], pattern=t["pattern"])
-        rows = data["genes"]
-        texts = {r["gene"]: r["text"] for r in rows}
-        bad = [r["gene"] for r in rows if _sha256(r["text"]) != r["sha256"]]
+        try:
+            t = data["template"]
+            template = TextTemplate(name=t["name"], version=t["version"], pattern=t["pattern"])
+            rows = data["genes"]
+            texts = {r["gene"]: r["text"] for r in rows}
+            bad = [r["gene"] for r in rows if _sha256(r["text"]) != r["sha256"]]
+            prov = pd.DataFrame(
+                {
+                    "source": [r["source"] for r in rows],
+                    "version": [r["version"] for r in rows],
+                    "composed": [bool(r["composed"]) for r in rows],
+                    "sha256": [r["sha256"] for r in rows],
+                },
+                index=pd.Index([r["gene"] for r in rows], name="gene"),
+            )
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"{path}: genept corpus file is missing a field ({err!r}); the file is corrupt or hand-edited. Rebuild it with `genept genes build-corpus`.") from err
         if bad:
             raise ValueError(f"{path}: {len(bad)} texts do not match their recorded hash (e.g. {bad[:3]}); the file is corrupt.")
-        prov = pd.DataFrame(
-            {
-                "source": [r["source"] for r in rows],
-                "version": [r["version"] for r in rows],
-                "composed": [bool(r["composed"]) for r in rows],
-                "sha256": [r["sha256"] for r in rows],
-            },
-            index=pd.Index(list(texts), name="gene"),
-        )
-        return cls(texts, prov, template, data.get("created", ""))
+        if len(texts) != len(rows):
+            dup = prov.index[prov.index.duplicated()].tolist()
+            raise ValueError(f"{path}: genes listed more than once (e.g. {dup[:3]}); the file is corrupt.")
+        recorded = data.get("corpus_hash")
+        corpus = cls(texts, prov, template, data.get("created", ""))
+        if recorded and recorded != corpus.hash:
+            raise ValueError(f"{path}: the corpus hash does not match its content (genes added or removed by hand?); rebuild it.")
+        return corpus
 
 
 def corpus_from_facts(
@@ -315,12 +337,16 @@ def build_corpus(
                 resolved[sym] = GeneFacts(**{**asdict(f), "symbol": sym})
         layers.append(resolved)
     if genes is not None:
-        wanted = [s for s in resolver.to_symbols(list(genes), species=species) if s]
-        wanted = list(dict.fromkeys(wanted))
+        genes = [str(g) for g in genes]
+        known = {g for layer in layers for g in layer}
+        # An identifier HGNC does not know may still be a key of a user's own source.
+        wanted = [s if s else (g if g in known else None) for g, s in zip(genes, resolver.to_symbols(genes, species=species), strict=True)]
+        wanted = list(dict.fromkeys(w for w in wanted if w))
     else:
         wanted = list(dict.fromkeys(g for layer in layers for g in layer))
         if compose_missing:
-            wanted += [g for g in resolver.table.index if g not in set(wanted)]
+            seen = set(wanted)
+            wanted += [g for g in resolver.table.index if g not in seen]
     layers.append(hgnc_facts(wanted, resolver))  # fills names, types and aliases everywhere
     facts = merge_facts(*layers)
     facts = {g: facts[g] for g in wanted if g in facts}

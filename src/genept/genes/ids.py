@@ -9,11 +9,13 @@ registry packages and work offline:
 
 Routes, in the order they are tried: ``symbol`` (approved, case-insensitive), ``symbol_dot`` (an
 approved symbol whose dashes R's ``make.names`` turned into dots), ``ensembl`` (version
-suffix ignored), ``entrez``, ``hgnc_id``, ``previous`` (a unique previous symbol), ``alias`` (a
-unique alias), then for mouse genes ``mouse_ortholog`` (a one-to-one ortholog) and
-``mouse_uppercase`` (no ortholog on record, but the upper-cased symbol is an approved human
-symbol). A previous symbol or alias that names several genes is ``ambiguous``: its candidates are
-listed, never guessed.
+suffix ignored; also an Ensembl id inside a compound name such as ``PTPRC_ENSG00000081237``,
+which ``make.unique``-style pipelines write), ``entrez``, ``hgnc_id``, ``previous`` (a unique
+previous symbol), ``alias`` (a unique alias), then for mouse genes ``mouse_ortholog`` (the mouse
+gene has exactly one human ortholog; several mouse genes may share it) and ``mouse_uppercase``
+(no ortholog on record, but the upper-cased symbol is an approved human symbol). A previous
+symbol or alias that names several genes is ``ambiguous``: its candidates are listed, never
+guessed. Previous symbols and aliases are also tried with dots read as dashes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ ROUTES = (
 
 _ENSG = re.compile(r"^ENSG\d{11}(\.\d+)?$", re.IGNORECASE)
 _ENSMUSG = re.compile(r"^ENSMUSG\d{11}(\.\d+)?$", re.IGNORECASE)
+# An Ensembl id inside a compound name: SYMBOL_ENSG..., ENSG...|SYMBOL, SYMBOL:ENSG...
+_ENSG_INSIDE = re.compile(r"(?:^|[_|:;,/ ])(ENSG\d{11})(?:\.\d+)?(?=$|[_|:;,/ ])", re.IGNORECASE)
 _MOUSE_LIKE = re.compile(r"^[A-Z][a-z0-9][a-z0-9\-\.]*$")
 
 
@@ -160,7 +164,10 @@ class GeneResolver:
     --------
     >>> from genept.genes.ids import GeneResolver
     >>> r = GeneResolver.default()
-    >>> r.resolve(["CD3E", "ENSG00000198851.12", "916", "T3E", "Ins1"])[["query", "symbol", "route"]]
+    >>> r.resolve(["CD3E", "NKX6.1", "ENSG00000198851.12", "916", "CD3epsilon"])[["symbol", "route"]].T.values.tolist()
+    [['CD3E', 'NKX6-1', 'CD3E', 'CD3E', 'CD3E'], ['symbol', 'symbol_dot', 'ensembl', 'entrez', 'alias']]
+    >>> r.to_symbols(["Ins1", "Ins2", "Gcg"], species="mouse")
+    ['INS', 'INS', 'GCG']
     """
 
     def __init__(
@@ -228,12 +235,20 @@ class GeneResolver:
         if key.startswith("HGNC:"):
             sym = self._by_id.get(key)
             return (sym, "hgnc_id", []) if sym else (None, "unresolved", [])
-        for table, route in ((self._previous, "previous"), (self._alias, "alias")):
-            hits = table.get(key)
-            if hits:
-                if len(hits) == 1:
-                    return next(iter(hits)), route, []
-                return None, "ambiguous", sorted(hits)
+        inside = _ENSG_INSIDE.search(key)
+        if inside:
+            sym = self._by_id.get(inside.group(1))
+            if sym:
+                return sym, "ensembl", []
+            rest = (key[: inside.start()] + key[inside.end() :]).strip("_|:;,/ ")
+            return self._resolve_human(rest) if rest else (None, "unresolved", [])
+        for k in dict.fromkeys((key, key.replace(".", "-"))):
+            for table, route in ((self._previous, "previous"), (self._alias, "alias")):
+                hits = table.get(k)
+                if hits:
+                    if len(hits) == 1:
+                        return next(iter(hits)), route, []
+                    return None, "ambiguous", sorted(hits)
         return None, "unresolved", []
 
     # -- mouse -------------------------------------------------------------------------------
@@ -268,11 +283,14 @@ class GeneResolver:
         for row in mgi.itertuples(index=False):
             if isinstance(row.ensembl_id, str) and row.ensembl_id:
                 mouse_symbol_to_ens.setdefault(row.symbol.upper(), row.ensembl_id.upper())
+        # An MGI alias that is another gene's official symbol names that gene, not this one.
+        official = set(mouse_symbol_to_ens) | {str(s).upper() for s in mgi["symbol"]}
         alias_to_ens: dict[str, set[str]] = defaultdict(set)
         for row in mgi.itertuples(index=False):
             if isinstance(row.ensembl_id, str) and row.ensembl_id:
                 for a in _split(row.alias_symbols) + _split(row.prev_symbols):
-                    alias_to_ens[a.upper()].add(row.ensembl_id.upper())
+                    if a.upper() not in official:
+                        alias_to_ens[a.upper()].add(row.ensembl_id.upper())
         for ens, syms in human_of.items():
             index[ens] = ("mouse_ortholog", syms)
         for sym, ens in mouse_symbol_to_ens.items():
@@ -291,14 +309,19 @@ class GeneResolver:
         key = q.strip().upper()
         if _ENSMUSG.match(key):
             key = key.split(".")[0]
-        hit = self._mouse_index().get(key)
+        index = self._mouse_index()
+        hit = index.get(key)
+        if hit is None and "." in key:
+            hit = index.get(key.replace(".", "-"))  # make.names: Alms1-ps2 -> Alms1.ps2
         if hit:
             route, cands = hit
             if len(cands) == 1:
                 return cands[0], route, []
             return None, "ambiguous", cands
-        if key in self._symbol and not _ENSMUSG.match(key):
-            return self._symbol[key], "mouse_uppercase", []
+        if not _ENSMUSG.match(key):
+            for k in dict.fromkeys((key, key.replace(".", "-"))):
+                if k in self._symbol:
+                    return self._symbol[k], "mouse_uppercase", []
         return None, "unresolved", []
 
     @staticmethod
@@ -367,15 +390,28 @@ def coverage_report(resolution: pd.DataFrame) -> CoverageReport:
     )
 
 
+_HEADER_WORDS = {"gene", "genes", "symbol", "symbols", "gene_symbol", "gene_name", "gene_id", "id", "ensembl_id", "entrez_id", "var_names"}
+
+
 def read_gene_list(path: str | Path) -> list[str]:
-    """Read identifiers from a text file (one per line) or the first column of a TSV/CSV."""
+    """Read identifiers from a text file (one per line) or the first column of a TSV/CSV (``.gz`` too).
+
+    Blank lines, ``#`` comments and a first line that is a column name such as ``gene`` or
+    ``symbol`` are skipped.
+    """
+    import gzip
+
     path = Path(path)
-    text = path.read_text() if path.suffix != ".gz" else pd.read_csv(path, header=None).iloc[:, 0].astype(str).str.cat(sep="\n")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
     out = []
-    for line in text.splitlines():
+    for line in lines:
         line = line.strip()
         if line and not line.startswith("#"):
-            out.append(re.split(r"[\t,]", line)[0])
+            out.append(re.split(r"[\t,]", line)[0].strip().strip('"'))
+    if out and out[0].lower() in _HEADER_WORDS:
+        out = out[1:]
     return out
 
 
