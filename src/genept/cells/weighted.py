@@ -8,14 +8,24 @@ definition and the default) each row is scaled to unit length; the reference not
 Because the L2 normalisation removes any per-cell scale, weighting by raw counts and by
 library-size-normalised counts give the same result; only non-linear transforms (``log1p``)
 change the direction of a cell's vector.
+
+:func:`weighted_embedding` is the kernel: one in-memory block of cells and the aligned gene
+matrix in, finished rows out. :func:`embed_weighted` drives it over any AnnData matrix (in
+memory, backed ``.h5ad`` read in row chunks, or dask via ``blockwise``) and reports coverage:
+genes without an embedding, the fraction of expression they carry, and cells left with no
+embedded expression (those get an all-zero row, never NaN).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
+
+from genept.cells.blocks import is_dask, iter_row_blocks
+from genept.cells.validation import check_block
 
 Transform = Literal["counts", "log1p", "log1p_cp10k"]
 Normalize = Literal["l2", "n_genes", "none"]
@@ -98,3 +108,178 @@ def weighted_embedding(
     # `X @ E` on the sparse matrix; np.dot(sparse, dense) silently builds an object array.
     Y = np.asarray(W @ E, dtype=np.float32)
     return normalize_rows(Y, normalize, X.shape[1])
+
+
+@dataclass
+class WeightedStats:
+    """Coverage of a GenePT-w run.
+
+    ``expression_*`` are sums of the input values as given (before the weighting transform):
+    for a counts matrix, UMIs.
+    """
+
+    n_cells: int
+    n_genes: int
+    n_genes_embedded: int
+    n_empty_cells: int
+    expression_total: float
+    expression_missing: float
+
+    @property
+    def fraction_expression_lost(self) -> float:
+        """Share of the total expression that falls on genes without an embedding."""
+        return self.expression_missing / self.expression_total if self.expression_total > 0 else 0.0
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "n_cells": self.n_cells,
+            "n_genes": self.n_genes,
+            "n_genes_embedded": self.n_genes_embedded,
+            "n_genes_missing": self.n_genes - self.n_genes_embedded,
+            "n_empty_cells": self.n_empty_cells,
+            "expression_total": float(self.expression_total),
+            "expression_missing": float(self.expression_missing),
+            "fraction_expression_lost": round(float(self.fraction_expression_lost), 6),
+        }
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.n_genes_embedded:,} / {self.n_genes:,} genes have an embedding; the "
+            f"{self.n_genes - self.n_genes_embedded:,} without one carry "
+            f"{100 * self.fraction_expression_lost:.2f}% of the expression"
+        )
+        if self.n_empty_cells:
+            text += f"; {self.n_empty_cells:,} of {self.n_cells:,} cells have no embedded expression (zero rows)"
+        return text
+
+
+def _row_stats(block: Any, found: np.ndarray) -> np.ndarray:
+    """Per cell: total expression and expression on embedded genes (``(n, 2)`` float64)."""
+    total = np.asarray(block.sum(axis=1)).ravel()
+    embedded = np.asarray(block @ found).ravel()
+    return np.column_stack([total, embedded]).astype(np.float64)
+
+
+def _stats(row_stats: np.ndarray, found: np.ndarray) -> WeightedStats:
+    total = float(row_stats[:, 0].sum())
+    embedded = float(row_stats[:, 1].sum())
+    return WeightedStats(
+        n_cells=int(row_stats.shape[0]),
+        n_genes=int(found.shape[0]),
+        n_genes_embedded=int(np.count_nonzero(found)),
+        n_empty_cells=int(np.count_nonzero(row_stats[:, 1] <= 0)),
+        expression_total=total,
+        expression_missing=max(total - embedded, 0.0),
+    )
+
+
+def embed_weighted(
+    X: Any,
+    gene_vectors: np.ndarray,
+    *,
+    found: np.ndarray | None = None,
+    transform: Transform = "counts",
+    normalize: Normalize = "l2",
+    chunk_size: int = 5_000,
+    show_progress: bool | None = None,
+    where: str = "adata.X",
+) -> tuple[np.ndarray, WeightedStats]:
+    """GenePT-w over a whole matrix in bounded memory, with a coverage report.
+
+    Parameters
+    ----------
+    X
+        ``(n_cells, n_genes)`` expression: numpy, scipy sparse, a backed AnnData's ``X``
+        (``anndata.read_h5ad(path, backed="r").X``, read ``chunk_size`` rows at a time) or a
+        dask array (one task per row chunk through ``blockwise``, run by whichever dask
+        scheduler is active; chunks along genes are merged).
+    gene_vectors
+        ``(n_genes, dim)`` gene embeddings aligned with the columns; zero rows for genes without
+        an embedding (:meth:`genept.GeneEmbeddings.reindex` returns exactly this).
+    found
+        Which genes have an embedding (default: the non-zero rows of ``gene_vectors``).
+    transform, normalize
+        See :func:`weighted_embedding`.
+    chunk_size
+        Cells per block for in-memory and backed input. Memory is one block plus the output.
+    show_progress
+        Progress bar (``None``: only on a terminal).
+    where
+        Name of the matrix in error messages.
+
+    Returns
+    -------
+    ``(embeddings, stats)``: a ``(n_cells, dim)`` float32 array equal (up to float rounding) to
+    :func:`weighted_embedding` on the whole matrix, and :class:`WeightedStats`.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> adata = ad.read_h5ad("cells.h5ad", backed="r")
+    >>> E, found = gene_embeddings.reindex(adata.var_names)
+    >>> Y, stats = embed_weighted(adata.X, E, found=found)
+    >>> print(stats)
+    """
+    E = np.ascontiguousarray(gene_vectors, dtype=np.float32)
+    if E.ndim != 2 or E.shape[0] != X.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} genes but gene_vectors has shape {E.shape}; align them with GeneEmbeddings.reindex")
+    if transform not in TRANSFORMS:
+        raise ValueError(f"transform must be one of {TRANSFORMS}, not {transform!r}")
+    if normalize not in ("l2", "n_genes", "none"):
+        raise ValueError(f"normalize must be 'l2', 'n_genes' or 'none', not {normalize!r}")
+    found = np.any(E != 0, axis=1) if found is None else np.asarray(found, dtype=bool)
+    if found.shape != (E.shape[0],):
+        raise ValueError(f"found must be a boolean mask with one entry per gene ({E.shape[0]}), got shape {found.shape}")
+    found_f = found.astype(np.float32)
+    if is_dask(X):
+        Y, rows = _embed_dask(X, E, found_f, transform=transform, normalize=normalize)
+        return Y, _stats(rows, found)
+    Y = np.empty((X.shape[0], E.shape[1]), dtype=np.float32)
+    rows = np.empty((X.shape[0], 2), dtype=np.float64)
+    for start, stop, block in iter_row_blocks(X, chunk_size, show_progress=show_progress, desc="GenePT-w"):
+        check_block(block, where=where, start=start)
+        Y[start:stop] = weighted_embedding(block, E, transform=transform, normalize=normalize)
+        rows[start:stop] = _row_stats(block, found_f)
+    return Y, _stats(rows, found)
+
+
+def _dask_weighted_block(block, E, *, transform, normalize):
+    check_block(block, where="a dask block of X")
+    return weighted_embedding(block, E, transform=transform, normalize=normalize)
+
+
+def _dask_stats_block(block, found):
+    return _row_stats(block, found)
+
+
+def _embed_dask(X, E, found_f, *, transform, normalize) -> tuple[np.ndarray, np.ndarray]:
+    from genept._utils import require
+
+    dask = require("dask", "dask-backed AnnData")
+    da = require("dask.array", "dask-backed AnnData")
+    X = X.rechunk({1: -1})  # every task needs all genes of its cells
+    # E and the mask enter the graph once, as single-block arrays, so a distributed scheduler
+    # ships them to each worker once instead of with every task.
+    E_d = da.from_array(E, chunks=E.shape)
+    F_d = da.from_array(found_f, chunks=found_f.shape)
+    Y = da.blockwise(
+        _dask_weighted_block, "ij", X, "ik", E_d, "kj",
+        dtype=np.float32, concatenate=True, meta=np.empty((0, 0), dtype=np.float32),
+        transform=transform, normalize=normalize,
+    )  # fmt: skip
+    S = da.blockwise(
+        _dask_stats_block, "is", X, "ik", F_d, "k",
+        new_axes={"s": 2}, dtype=np.float64, concatenate=True, meta=np.empty((0, 0), dtype=np.float64),
+    )  # fmt: skip
+    Y, S = dask.compute(Y, S)
+    return np.ascontiguousarray(Y, dtype=np.float32), np.asarray(S, dtype=np.float64)
+
+
+__all__ = [
+    "TRANSFORMS",
+    "WeightedStats",
+    "embed_weighted",
+    "normalize_rows",
+    "transform_block",
+    "weighted_embedding",
+]
