@@ -263,34 +263,40 @@ class GeneResolver:
             orth = default_orth if orth is None else orth
         # Human candidates per mouse Ensembl id, most trusted source last (it overwrites):
         # HCOP consensus, then Ensembl's own orthologs, then Ensembl one-to-one orthologs.
+        homology = orth["homology"].astype(str)
         tiers = (
-            orth[orth["homology"] == "hcop"],
-            orth[orth["homology"].str.startswith("ortholog")],
-            orth[orth["homology"] == "ortholog_one2one"],
+            (homology == "hcop").to_numpy(),
+            homology.str.startswith("ortholog").to_numpy(),
+            (homology == "ortholog_one2one").to_numpy(),
         )
+        mouse_ids = orth["mouse_ensembl"].astype(str).str.upper().to_numpy()
+        human_syms = orth["human_ensembl"].astype(str).str.upper().map(self._ensembl_to_symbol).to_numpy()
         human_of: dict[str, list[str]] = {}
-        for frame in tiers:
-            groups = frame.groupby("mouse_ensembl")["human_ensembl"].agg(lambda s: sorted(set(s)))
-            for mouse_id, humans in groups.items():
-                syms = sorted({self._ensembl_to_symbol[h.upper()] for h in humans if h.upper() in self._ensembl_to_symbol})
-                if syms:
-                    human_of[mouse_id.upper()] = syms
+        for mask in tiers:
+            found: dict[str, set[str]] = defaultdict(set)
+            for mouse_id, sym in zip(mouse_ids[mask], human_syms[mask], strict=True):
+                if isinstance(sym, str) and mouse_id:
+                    found[mouse_id].add(sym)
+            human_of.update({m: sorted(syms) for m, syms in found.items()})
         index: dict[str, tuple[str, list[str]]] = {}
         mouse_symbol_to_ens: dict[str, str] = {}
-        for row in orth.itertuples(index=False):
-            if row.mouse_symbol:
-                mouse_symbol_to_ens.setdefault(row.mouse_symbol.upper(), row.mouse_ensembl.upper())
-        for row in mgi.itertuples(index=False):
-            if isinstance(row.ensembl_id, str) and row.ensembl_id:
-                mouse_symbol_to_ens.setdefault(row.symbol.upper(), row.ensembl_id.upper())
+        for sym, ens in zip(orth["mouse_symbol"].astype(str), mouse_ids, strict=True):
+            if sym and ens:
+                mouse_symbol_to_ens.setdefault(sym.upper(), ens)
+        mgi_rows = [
+            (str(sym), ens.upper(), _split(al) + _split(prev))
+            for sym, ens, al, prev in zip(mgi["symbol"], mgi["ensembl_id"], mgi["alias_symbols"], mgi["prev_symbols"], strict=True)
+            if isinstance(ens, str) and ens
+        ]
+        for sym, ens, _ in mgi_rows:
+            mouse_symbol_to_ens.setdefault(sym.upper(), ens)
         # An MGI alias that is another gene's official symbol names that gene, not this one.
         official = set(mouse_symbol_to_ens) | {str(s).upper() for s in mgi["symbol"]}
         alias_to_ens: dict[str, set[str]] = defaultdict(set)
-        for row in mgi.itertuples(index=False):
-            if isinstance(row.ensembl_id, str) and row.ensembl_id:
-                for a in _split(row.alias_symbols) + _split(row.prev_symbols):
-                    if a.upper() not in official:
-                        alias_to_ens[a.upper()].add(row.ensembl_id.upper())
+        for _, ens, aliases in mgi_rows:
+            for a in aliases:
+                if a.upper() not in official:
+                    alias_to_ens[a.upper()].add(ens)
         for ens, syms in human_of.items():
             index[ens] = ("mouse_ortholog", syms)
         for sym, ens in mouse_symbol_to_ens.items():
