@@ -1,0 +1,95 @@
+"""Fused GenePT-w kernel: weighting transform, sparse-dense product and row normalisation in one pass.
+
+``scipy``'s ``csr @ dense`` runs on one thread and materialises the product before a second pass
+normalises it. This numba kernel works row-parallel over all cores, applies the transform to each
+nonzero on the fly, accumulates into the output row and normalises it while it is still in cache,
+so the only allocation is the output itself. The cost is dominated by gathering one embedding row
+per nonzero (see ``benchmarks/perf_genept_w.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+_TRANSFORM_CODE = {"counts": 0, "log1p": 1, "log1p_cp10k": 2}
+_NORMALIZE_CODE = {"none": 0, "l2": 1, "n_genes": 2}
+
+
+def _build_kernel():
+    from numba import njit, prange
+
+    @njit(parallel=True, fastmath=True, cache=True)
+    def kernel(indptr, indices, data, E, out, transform, normalize, n_genes):  # pragma: no cover - compiled
+        n = indptr.shape[0] - 1
+        d = E.shape[1]
+        for i in prange(n):
+            acc = out[i]
+            start, stop = indptr[i], indptr[i + 1]
+            scale = 1.0
+            if transform == 2:
+                total = 0.0
+                for j in range(start, stop):
+                    total += data[j]
+                scale = 1e4 / total if total > 0 else 0.0
+            for j in range(start, stop):
+                w = data[j]
+                if transform == 1:
+                    w = np.log1p(w)
+                elif transform == 2:
+                    w = np.log1p(w * scale)
+                if w == 0:
+                    continue
+                row = E[indices[j]]
+                for k in range(d):
+                    acc[k] += w * row[k]
+            if normalize == 1:
+                s = 0.0
+                for k in range(d):
+                    s += acc[k] * acc[k]
+                if s > 0:
+                    inv = 1.0 / np.sqrt(s)
+                    for k in range(d):
+                        acc[k] *= inv
+            elif normalize == 2:
+                inv = 1.0 / max(n_genes, 1)
+                for k in range(d):
+                    acc[k] *= inv
+
+    return kernel
+
+
+_KERNEL = None
+
+
+def fused_weighted_embedding(X: sp.csr_matrix, E: np.ndarray, transform: str = "counts", normalize: str = "l2") -> np.ndarray:
+    """GenePT-w of a CSR block in one parallel pass; equal (to float32 rounding) to the scipy path.
+
+    Parameters
+    ----------
+    X
+        ``(n_cells, n_genes)`` CSR matrix; converted to float32 CSR if needed.
+    E
+        ``(n_genes, dim)`` C-contiguous float32 gene embeddings aligned with the columns of ``X``.
+    transform, normalize
+        As in :func:`genept.cells.weighted.weighted_embedding`.
+    """
+    global _KERNEL
+    if _KERNEL is None:
+        _KERNEL = _build_kernel()
+    X = sp.csr_matrix(X)
+    if X.dtype != np.float32:
+        X = X.astype(np.float32)
+    E = np.ascontiguousarray(E, dtype=np.float32)
+    out = np.zeros((X.shape[0], E.shape[1]), dtype=np.float32)
+    _KERNEL(
+        X.indptr,
+        X.indices,
+        X.data,
+        E,
+        out,
+        _TRANSFORM_CODE[transform],
+        _NORMALIZE_CODE[normalize],
+        X.shape[1],
+    )
+    return out
