@@ -20,6 +20,8 @@ import datetime as _dt
 import gzip
 import hashlib
 import json
+import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +30,11 @@ import pandas as pd
 
 from genept._utils import atomic_write
 
+log = logging.getLogger(__name__)
+
 FORMAT = "genept.corpus"
+# A database id that does not resolve is no name to show a text encoder.
+_ID_LIKE = re.compile(r"^(\d+|ENS[A-Z]*G\d{11}(\.\d+)?|HGNC:\d+)$", re.IGNORECASE)
 FORMAT_VERSION = 1
 
 
@@ -308,10 +314,22 @@ def build_corpus(
         gene when ``compose_missing``.
     sources
         Fact layers keyed by identifier (see :mod:`genept.genes.sources`); earlier layers win.
-        Keys are resolved to HGNC symbols.
+        Keys are resolved to HGNC symbols; a key that does not resolve is kept under its own
+        name, unless it is a bare database id (Entrez, Ensembl, HGNC), which is left out.
     compose_missing
         Give genes without a written summary a text composed from the bundled HGNC facts
         (symbol, full name, type, aliases), flagged ``composed`` in the provenance.
+    template
+        How facts become text; the default is GenePT's NCBI-page block plus GO terms where known.
+    resolver
+        Identifier resolver; :meth:`GeneResolver.default() <genept.genes.ids.GeneResolver.default>` when ``None``.
+    species
+        Species of ``genes`` (``"auto"`` guesses from the identifiers); sources are read as human.
+
+    Returns
+    -------
+    A :class:`GeneCorpus` keyed by HGNC symbol, in the order of ``genes`` (duplicates and
+    identifiers that do not resolve dropped; see :func:`~genept.genes.ids.coverage_report`).
 
     Examples
     --------
@@ -328,13 +346,20 @@ def build_corpus(
         keys = list(layer)
         symbols = resolver.to_symbols(keys, species="human")
         resolved: dict[str, GeneFacts] = {}
+        dropped = []
         for key, sym in zip(keys, symbols, strict=True):
-            sym = sym or key  # keep genes the HGNC table does not know under their own name
+            if sym is None:
+                if _ID_LIKE.match(str(key)):
+                    dropped.append(key)
+                    continue
+                sym = key  # keep genes the HGNC table does not know under their own name
             f = layer[key]
             if sym in resolved:
                 resolved[sym] = resolved[sym].merged(f)
             else:
                 resolved[sym] = GeneFacts(**{**asdict(f), "symbol": sym})
+        if dropped:
+            log.info("%d source entries keyed by ids the HGNC table does not know were left out, e.g. %s", len(dropped), dropped[:3])
         layers.append(resolved)
     if genes is not None:
         genes = [str(g) for g in genes]

@@ -44,6 +44,17 @@ def read_summary_table(
 
     Recognises RefSeq summary tables (``symbol``, ``full_name``, ``gene_type``, ``summary``) such
     as ``refseq_summaries_human_r220.tsv.gz`` without options; for other files name the columns.
+    Keys are the identifiers as written (corpus building maps them to HGNC symbols). A row
+    whose gene cell is empty is keyed by the next identifier column it has (``entrez_id``,
+    ``ensembl_id``); a later row with the same key fills only what the earlier one lacks.
+
+    Examples
+    --------
+    >>> from genept.genes.sources.files import read_summary_table
+    >>> refseq = read_summary_table("refseq_summaries_human_r220.tsv.gz")
+    >>> refseq["CD3E"].summary[:40]
+    'The protein encoded by this gene is the '
+    >>> mine = read_summary_table("my_texts.csv", gene_column="ensembl", text_column="description")
 
     Parameters
     ----------
@@ -71,14 +82,21 @@ def read_summary_table(
 
     gcol = pick(gene_column, _GENE_COLUMNS, "gene")
     tcol = pick(text_column, _TEXT_COLUMNS, "text")
+    # Rows with an empty gene cell (e.g. genes newer than the symbol table joined to the
+    # summaries) fall back to another identifier column, which the resolver maps later.
+    fallbacks = [cols[c] for c in _GENE_COLUMNS if c in cols and cols[c] != gcol] if gene_column is None else []
     src = source or ("refseq" if "refseq" in name.lower() else "file")
     ver = version or name
     out: dict[str, GeneFacts] = {}
     for row in table.to_dict("records"):
         gene, text = row[gcol].strip(), row[tcol].strip()
+        for col in fallbacks:
+            if gene:
+                break
+            gene = row[col].strip()
         if not gene or not text:
             continue
-        out[gene] = GeneFacts(
+        facts = GeneFacts(
             symbol=gene,
             full_name=row.get(cols.get("full_name", ""), ""),
             gene_type=row.get(cols.get("gene_type", ""), "").replace("-", " ").replace("_", " "),
@@ -86,4 +104,5 @@ def read_summary_table(
             source=src,
             version=ver,
         )
+        out[gene] = out[gene].merged(facts) if gene in out else facts
     return out
