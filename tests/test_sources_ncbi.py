@@ -187,9 +187,11 @@ def test_api_key_is_sent_and_raises_the_rate(ncbi, tmp_path, clock, monkeypatch)
     assert client.limiter.interval == pytest.approx(0.1)
 
     monkeypatch.setenv("NCBI_API_KEY", "from-env")
+    monkeypatch.setenv("NCBI_EMAIL", "env@example.org")
     env_client = NCBIClient(ncbi.base_url, cache_dir=tmp_path / "other", clock=clock, sleep=clock.sleep)
     env_client.fetch_facts(["INS"], species="human")
     assert ncbi.requests[-1]["params"]["api_key"] == "from-env"
+    assert ncbi.requests[-1]["params"]["email"] == "env@example.org"
 
     monkeypatch.delenv("NCBI_API_KEY")
     assert NCBIClient(ncbi.base_url, cache_dir=tmp_path).limiter.interval == pytest.approx(1 / 3)

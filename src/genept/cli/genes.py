@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 
 def _read_ids(args: argparse.Namespace) -> list[str] | None:
@@ -29,7 +28,10 @@ def _resolve(args: argparse.Namespace) -> int:
         raise ValueError("give identifiers as arguments or --genes-from FILE (.txt, .tsv or .h5ad)")
     res = GeneResolver.default().resolve(ids, species=args.species)
     if args.output:
-        res.to_csv(args.output, sep="\t", index=False)
+        from genept._utils import atomic_write
+
+        with atomic_write(args.output, "w") as fh:
+            res.to_csv(fh, sep="\t", index=False)
     elif len(res) <= 50:
         print(res.to_string(index=False))
     print(coverage_report(res), file=sys.stderr)
@@ -57,9 +59,12 @@ def _build_corpus(args: argparse.Namespace) -> int:
         report = coverage_report(res)
         print(report)
         with_text = res["symbol"].isin(list(corpus.texts)).sum()
-        print(f"{with_text:,} / {len(ids):,} identifiers have a text ({len(corpus.composed):,} texts composed from HGNC facts)")
+        print(f"{with_text:,} / {len(ids):,} identifiers have a text ({len(corpus.composed):,} texts composed from structured facts)")
         if args.report:
-            Path(args.report).write_text(json.dumps(report.to_dict(), indent=1))
+            from genept._utils import atomic_write
+
+            with atomic_write(args.report, "w") as fh:
+                fh.write(json.dumps(report.to_dict(), indent=1))
     print(f"wrote {args.output}")
     return 0
 

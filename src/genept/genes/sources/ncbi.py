@@ -155,7 +155,8 @@ class NCBIClient:
         NCBI API key (raises the limit from 3 to 10 requests per second); defaults to the
         ``NCBI_API_KEY`` environment variable.
     email, tool
-        Sent with every request, as NCBI asks of scripted clients.
+        Sent with every request, as NCBI asks of scripted clients; ``email`` defaults to the
+        ``NCBI_EMAIL`` environment variable.
     cache_dir
         Where fetched summaries are kept; ``~/.cache/genept/ncbi`` by default.
     batch_size
@@ -197,7 +198,8 @@ class NCBIClient:
             raise ValueError(f"max_retries must be 0 or more, not {max_retries}")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key if api_key is not None else (os.environ.get("NCBI_API_KEY") or None)
-        self.email, self.tool = email, tool
+        self.email = email if email is not None else (os.environ.get("NCBI_EMAIL") or None)
+        self.tool = tool
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.batch_size, self.max_retries, self.timeout = batch_size, max_retries, timeout
         self.transport = transport
