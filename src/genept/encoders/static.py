@@ -1,0 +1,212 @@
+"""Static (model2vec) embeddings: one vector per word piece, averaged. No length limit, very fast.
+
+There is no registry package with static weights, so the default model is *distilled once on the
+user's machine* from the offline default encoder (all-MiniLM-L6-v2, see
+:mod:`genept.encoders.local`) with ``model2vec.distill`` and cached under
+``~/.cache/genept/static/<id>`` (``GENEPT_CACHE_DIR`` moves the folder). Distillation runs one
+forward pass per vocabulary entry (~30k), about 90 s on 2 CPU cores; later loads take a second.
+Any local model2vec folder can be used instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genept._utils import require
+from genept.encoders.base import EncodeStats, l2_normalize
+from genept.encoders.local import default_model_path, model_fingerprint
+
+logger = logging.getLogger(__name__)
+
+
+def static_cache_dir() -> Path:
+    """Where distilled static models are kept: ``<GENEPT_CACHE_DIR or ~/.cache/genept>/static``."""
+    from genept.encoders.cache import cache_dir
+
+    return cache_dir() / "static"
+
+
+def distill_static_model(
+    source: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    *,
+    pca_dims: int = 256,
+    **distill_kwargs: Any,
+) -> Path:
+    """Distill a model2vec static model from a local sentence-transformers folder, once.
+
+    Parameters
+    ----------
+    source
+        Local sentence-transformers folder; default the bundled all-MiniLM-L6-v2.
+    out
+        Folder to write. Default ``static_cache_dir() / <id>``, where the id names the source
+        model's fingerprint, ``pca_dims`` and the model2vec version. An existing complete folder
+        is returned as is (no work).
+    pca_dims
+        Output dimension (PCA over the token vectors).
+    **distill_kwargs
+        Passed to ``model2vec.distill.distill`` (e.g. ``token_remove_pattern``, ``sif_coefficient``).
+
+    Returns
+    -------
+    Path
+        The model folder. It is written to a temporary folder beside ``out`` and renamed into
+        place, so an interrupted distillation leaves nothing half-written.
+
+    Examples
+    --------
+    >>> from genept.encoders.static import distill_static_model, StaticEncoder
+    >>> path = distill_static_model()          # ~90 s, once
+    >>> StaticEncoder(path).encode(["insulin secretion"]).shape
+    (1, 256)
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    src = Path(source) if source is not None else default_model_path()
+    if not src.is_dir():
+        raise ValueError(f"{str(source)!r} is not a local sentence-transformers folder; distillation never downloads.")
+    if out is None:
+        out = static_cache_dir() / default_static_id(src, pca_dims, **distill_kwargs)
+    out = Path(out)
+    if _is_model_dir(out):
+        return out
+    m2v = require("model2vec", "the static encoder")
+    try:
+        from model2vec.distill import distill
+    except ImportError as err:
+        raise ImportError(
+            "distilling a static model needs model2vec's distillation dependencies (skeletoken, torch, transformers). "
+            "Install them with: pip install 'genept[local,static]'"
+        ) from err
+    logger.warning("distilling a static model from %s once (about 90 s on 2 cores); it is cached at %s", src, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        model = distill(model_name=str(src), pca_dims=pca_dims, device="cpu", **distill_kwargs)
+        model.save_pretrained(str(tmp))
+        (tmp / "genept_source.json").write_text(
+            json.dumps({"source": str(src), "pca_dims": pca_dims, "model2vec": m2v.__version__, **{k: repr(v) for k, v in distill_kwargs.items()}})
+        )
+        try:
+            os.rename(tmp, out)
+        except OSError:
+            if not _is_model_dir(out):  # not a lost race with another process: a real error
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def default_static_id(source: str | os.PathLike, pca_dims: int = 256, **distill_kwargs: Any) -> str:
+    """Folder name of a distilled model: source fingerprint, options and model2vec version."""
+    import hashlib
+
+    m2v = require("model2vec", "the static encoder")
+    opts = hashlib.sha256(json.dumps({k: repr(v) for k, v in sorted(distill_kwargs.items())}).encode()).hexdigest()[:8]
+    name = Path(source).name if Path(source).name != "model" else "all-MiniLM-L6-v2"
+    return f"{name}-{model_fingerprint(source)[:12]}-pca{pca_dims}-{opts}-m2v{m2v.__version__}"
+
+
+def _is_model_dir(path: Path) -> bool:
+    return path.is_dir() and (path / "config.json").is_file() and (path / "model.safetensors").is_file()
+
+
+class StaticEncoder:
+    """model2vec static embeddings: mean of per-token vectors, no length limit.
+
+    Parameters
+    ----------
+    model
+        A local model2vec folder. Default: the model distilled from all-MiniLM-L6-v2 (distilled
+        on first use, ~90 s once, then cached; see :func:`distill_static_model`).
+    pca_dims
+        Dimension of the default distilled model (ignored when ``model`` is given).
+    batch_size
+        Texts per batch inside model2vec.
+
+    Notes
+    -----
+    Every token of every text is used (``max_tokens`` is ``None``; nothing is truncated), so a
+    1,000-gene cell sentence is embedded whole. Quality is visibly below MiniLM; speed is
+    thousands of texts per second.
+
+    Examples
+    --------
+    >>> from genept.encoders.static import StaticEncoder
+    >>> enc = StaticEncoder()
+    >>> enc.encode(["T cell receptor complex"]).shape
+    (1, 256)
+    """
+
+    name = "static"
+    max_tokens: int | None = None
+
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        *,
+        pca_dims: int = 256,
+        batch_size: int = 1024,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        if model is None:
+            model = distill_static_model(pca_dims=pca_dims)
+        folder = Path(model)
+        if not _is_model_dir(folder):
+            raise ValueError(
+                f"{str(model)!r} is not a local model2vec folder (config.json + model.safetensors). "
+                "StaticEncoder never downloads; leave model=None to distill one from the bundled MiniLM."
+            )
+        self.model_path = folder.resolve()
+        self.batch_size = int(batch_size)
+        self.stats = EncodeStats()
+        self._model: Any = None
+        cfg = json.loads((folder / "config.json").read_text())
+        self._dim: int | None = int(cfg["hidden_dim"]) if "hidden_dim" in cfg else None
+        self.identity = f"model2vec:{folder.name}:sha256={model_fingerprint(self.model_path)[:16]}:max_len=none"
+
+    def __repr__(self) -> str:
+        return f"StaticEncoder({self.identity})"
+
+    @property
+    def model(self) -> Any:
+        """The loaded ``model2vec.StaticModel`` (loaded on first access)."""
+        if self._model is None:
+            m2v = require("model2vec", "the static encoder")
+            self._model = m2v.StaticModel.from_pretrained(str(self.model_path), max_length=None, force_download=False)
+            self._dim = int(self._model.dim)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            _ = self.model
+        return int(self._dim)  # type: ignore[arg-type]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text that carry a vector (unknown pieces are dropped by model2vec)."""
+        return [len(ids) for ids in self.model.tokenize(list(texts))]
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Embed ``texts`` into a ``(n, dim)`` float32 array with unit rows (empty text: zero row)."""
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = self.model.encode(
+            texts,
+            max_length=None,
+            batch_size=self.batch_size,
+            show_progress_bar=show_progress,
+        )
+        self.stats.add(EncodeStats(n_texts=len(texts)))
+        return l2_normalize(np.asarray(out, dtype=np.float32))
