@@ -47,10 +47,11 @@ def umap(
     n_neighbors, metric, min_dist, random_state
         Passed to ``scanpy.pp.neighbors`` / ``scanpy.tl.umap``.
     key_added
-        ``obsm`` key for the 2-d coordinates: default ``f"{basis}_umap"``. Coordinates already
-        there are reused unless ``recompute``. Pass ``"X_umap"`` to replace scanpy's UMAP.
+        ``obsm`` key for the 2-d coordinates: default ``f"{basis}_umap"``, where coordinates
+        from an earlier call are reused (to re-plot with other colours) unless ``recompute``.
+        An explicit key is always recomputed; pass ``"X_umap"`` to replace scanpy's UMAP.
     recompute
-        Recompute even when ``obsm[key_added]`` exists.
+        Recompute even when ``obsm[f"{basis}_umap"]`` exists.
     dpi
         Resolution of the saved figure.
     show
@@ -85,7 +86,7 @@ def umap(
     for c in colors:  # keep the user's category colours
         if f"{c}_colors" in adata.uns:
             tmp.uns[f"{c}_colors"] = adata.uns[f"{c}_colors"]
-    if key in adata.obsm and not recompute:
+    if key_added is None and key in adata.obsm and not recompute:
         tmp.obsm["X_umap"] = np.asarray(adata.obsm[key])
     else:
         if adata.n_obs < 3:
