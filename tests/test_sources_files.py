@@ -71,6 +71,7 @@ def test_refseq_table_real_file(shared_data):
     assert cd3e.full_name == "CD3 epsilon subunit of T-cell receptor complex"
     assert cd3e.summary.startswith("The protein encoded by this gene is the CD3-epsilon polypeptide")
     assert (cd3e.source, cd3e.gene_type) == ("refseq", "protein coding")
+    assert facts["MALAT1"].gene_type == "non-coding RNA"  # NCBI's 'ncRNA', spelled as HGNC facts spell it
 
 
 def test_user_csv_with_named_columns(tmp_path):

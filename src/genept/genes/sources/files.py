@@ -12,6 +12,13 @@ from genept.genes.corpus import GeneFacts
 
 _GENE_COLUMNS = ("symbol", "gene", "gene_symbol", "gene_name", "entrez_id", "ensembl_id")
 _TEXT_COLUMNS = ("summary", "text", "description")
+# NCBI Gene type codes, spelled as the HGNC facts spell them so texts from both sources agree.
+_NCBI_GENE_TYPE = {"protein-coding": "protein coding", "ncRNA": "non-coding RNA", "pseudo": "pseudogene"}
+
+
+def _gene_type(value: str) -> str:
+    value = value.strip()
+    return _NCBI_GENE_TYPE.get(value, value.replace("-", " ").replace("_", " "))
 
 
 def read_genept_json(path: str | Path, *, version: str = "") -> dict[str, GeneFacts]:
@@ -99,7 +106,7 @@ def read_summary_table(
         facts = GeneFacts(
             symbol=gene,
             full_name=row.get(cols.get("full_name", ""), ""),
-            gene_type=row.get(cols.get("gene_type", ""), "").replace("-", " ").replace("_", " "),
+            gene_type=_gene_type(row.get(cols.get("gene_type", ""), "")),
             summary=text,
             source=src,
             version=ver,
