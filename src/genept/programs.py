@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["gene_programs", "program_enrichment", "program_heatmap", "program_terms", "score_programs"]
+__all__ = ["gene_programs", "program_enrichment", "program_heatmap", "program_terms", "read_go_sets", "score_programs"]
 
 # Words of the corpus text template and of RefSeq's provenance notes: they say nothing about a program.
 _TEMPLATE_WORDS = (
@@ -525,6 +525,84 @@ def program_enrichment(
     return out[columns]
 
 
+def read_go_sets(
+    annotations: str | Path,
+    terms: str | Path | None = None,
+    parents: str | Path | None = None,
+    *,
+    ontologies: Sequence[str] = ("BP",),
+    exclude_evidence: Sequence[str] = ("ND",),
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """GO annotations for :func:`program_enrichment`, read from user files.
+
+    Parameters
+    ----------
+    annotations
+        Table (TSV/CSV, optionally gzipped) with columns ``symbol``, ``go_id`` and optionally
+        ``evidence``, ``ontology``: e.g. ``go_annotations_human_2022.tsv.gz``.
+    terms
+        Table with ``go_id``, ``term`` (and ``ontology``): term names, e.g. ``go_terms_2022.tsv.gz``.
+    parents
+        Table with ``child_go_id``, ``parent_go_id``, ``relationship_type``: when given, every
+        annotation is propagated to its ``is_a`` / ``part_of`` ancestors (the GO true-path rule),
+        as enrichment tools do; direct annotations alone miss most general terms.
+    ontologies
+        GO branches kept (``BP``, ``MF``, ``CC``).
+    exclude_evidence
+        Evidence codes dropped (``ND``: no biological data).
+
+    Returns
+    -------
+    ``(table, names)``: a long table (``symbol``, ``go_id``) and ``{go_id: term name}``.
+
+    Examples
+    --------
+    >>> ann, names = read_go_sets("go_annotations_human_2022.tsv.gz", "go_terms_2022.tsv.gz", "go_parents_2022.tsv.gz")
+    >>> program_enrichment(programs, ann, background, term_names=names)
+    """
+
+    def read(path: str | Path, need: Sequence[str]) -> pd.DataFrame:
+        path = Path(path)
+        sep = "," if path.name.removesuffix(".gz").endswith(".csv") else "\t"
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        table.columns = [c.strip().lower() for c in table.columns]
+        missing = [c for c in need if c not in table.columns]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {missing}; columns are {list(table.columns)}")
+        return table
+
+    ann = read(annotations, ["symbol", "go_id"])
+    if "evidence" in ann.columns:
+        ann = ann[~ann["evidence"].isin(list(exclude_evidence))]
+    names: dict[str, str] = {}
+    ontology: dict[str, str] = {}
+    if terms is not None:
+        tt = read(terms, ["go_id", "term"]).drop_duplicates("go_id")
+        names = dict(zip(tt["go_id"], tt["term"], strict=True))
+        if "ontology" in tt.columns:
+            ontology = dict(zip(tt["go_id"], tt["ontology"], strict=True))
+    if "ontology" in ann.columns:
+        ontology = {**dict(zip(ann["go_id"], ann["ontology"], strict=True)), **ontology}
+    ann = ann[["symbol", "go_id"]].drop_duplicates()
+    if parents is not None:
+        from genept.evaluation.genes import propagate_annotations
+
+        edges = read(parents, ["child_go_id", "parent_go_id", "relationship_type"])
+        if "ontology" not in edges.columns:
+            edges["ontology"] = edges["child_go_id"].map(ontology).fillna("")
+        ann = ann.assign(ontology=ann["go_id"].map(ontology).fillna(""))
+        ann = propagate_annotations(ann, edges)[["symbol", "go_id"]]
+        ontology = {**dict(zip(edges["parent_go_id"], edges["ontology"], strict=True)), **ontology}
+    wanted = {o.upper() for o in ontologies}
+    if ontology:
+        ann = ann[ann["go_id"].map(ontology).fillna("").str.upper().isin(wanted)]
+    elif wanted != {"BP", "MF", "CC"}:
+        raise ValueError("no ontology column in the annotations or terms table; cannot keep only " + ", ".join(sorted(wanted)))
+    if ann.empty:
+        raise ValueError(f"no GO annotation left in {annotations} for ontologies {sorted(wanted)}")
+    return ann.reset_index(drop=True), names
+
+
 # -- scoring in cells -----------------------------------------------------------------------------
 def _programs_of(adata: AnnData, key: str) -> dict[str, list[str]]:
     info = adata.uns.get(key)
@@ -609,10 +687,16 @@ def score_programs(
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            sc.tl.score_genes(
-                view, present, ctrl_size=ctrl_size, n_bins=n_bins, score_name="_score",
-                random_state=random_state, use_raw=False,
-            )  # fmt: skip
+            try:
+                sc.tl.score_genes(
+                    view, present, ctrl_size=ctrl_size, n_bins=n_bins, score_name="_score",
+                    random_state=random_state, use_raw=False,
+                )  # fmt: skip
+            except ValueError as err:
+                raise ValueError(
+                    f"program {name}: scanpy.tl.score_genes failed ({err}). With few genes outside the programs "
+                    f"({adata.n_vars} genes in all) there may be no reference genes: lower n_bins (now {n_bins})."
+                ) from err
         scores[name] = view.obs["_score"].to_numpy(dtype=np.float32)
     adata.obsm[f"{key}_scores"] = scores.astype(np.float32)
     return adata if copy else None

@@ -1,0 +1,205 @@
+"""``genept programs``, ``genept annotate``, ``genept search-genes``: text meets embeddings.
+
+Thin layers over :mod:`genept.programs` and :mod:`genept.queries`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from genept._utils import atomic_path, atomic_write
+
+
+def _read_h5ad(path: str):
+    import anndata as ad
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"input file {path} not found")
+    return ad.read_h5ad(path)
+
+
+def _write_h5ad(adata, path: str) -> None:
+    with atomic_path(path) as tmp:
+        adata.write_h5ad(tmp)
+
+
+def _load_genes(path: str):
+    from genept.embeddings import GeneEmbeddings
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"gene embedding file {path} not found; make one with `genept genes embed`")
+    return GeneEmbeddings.load(path)
+
+
+def _programs(args: argparse.Namespace) -> int:
+    import pandas as pd
+    import scanpy as sc
+
+    from genept.programs import _looks_like_counts, gene_programs, program_heatmap, read_go_sets, score_programs
+
+    if bool(args.go_annotations) != bool(args.go_terms):
+        raise ValueError("give --go-annotations and --go-terms together")
+    adata = _read_h5ad(args.input)
+    emb = _load_genes(args.genes)
+    corpus = None
+    if args.corpus:
+        from genept.genes.corpus import GeneCorpus
+
+        corpus = GeneCorpus.load(args.corpus)
+    annotations = names = None
+    if args.go_annotations:
+        annotations, names = read_go_sets(args.go_annotations, args.go_terms, args.go_parents, ontologies=args.ontology)
+    genes = None
+    if args.genes_from:
+        from genept.genes.ids import read_gene_list
+
+        genes = read_gene_list(args.genes_from)
+    gene_programs(
+        adata, emb, resolution=args.resolution, n_neighbors=args.n_neighbors, genes=genes, min_size=args.min_size,
+        corpus=corpus, annotations=annotations, term_names=names, seed=args.seed,
+    )  # fmt: skip
+    layer = args.layer
+    X = adata.layers[layer] if layer else adata.X
+    if layer is None and _looks_like_counts(X):
+        # Scores need log-normalised expression; the output keeps X as it was.
+        tmp = sc.AnnData(X=X.copy(), obs=adata.obs[[]], var=adata.var[[]])
+        sc.pp.normalize_total(tmp, target_sum=1e4)
+        sc.pp.log1p(tmp)
+        adata.layers["_genept_lognorm"] = tmp.X
+        layer = "_genept_lognorm"
+        print("X looks like raw counts: programs scored on log1p(counts per 10,000)")
+    try:
+        score_programs(adata, layer=layer)
+    finally:
+        if layer == "_genept_lognorm":
+            del adata.layers["_genept_lognorm"]
+    info = adata.uns["genept_programs"]
+    summary = info["summary"]
+    n_in = int(adata.var["genept_programs"].notna().sum())
+    print(f"{len(summary)} programs from {info['params']['n_genes_grouped']:,} genes ({n_in:,} in programs)")
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        print(summary.drop(columns=["genes"]).head(args.show).to_string())
+    _write_h5ad(adata, args.output)
+    print(f"wrote {args.output} (var['genept_programs'], uns['genept_programs'], obsm['genept_programs_scores'])")
+    if args.report:
+        report = Path(args.report)
+        report.mkdir(parents=True, exist_ok=True)
+        with atomic_write(report / "programs.tsv", "w") as fh:
+            summary.to_csv(fh, sep="\t")
+        members = adata.var["genept_programs"].dropna()
+        with atomic_write(report / "members.tsv", "w") as fh:
+            members.rename_axis("gene").to_frame("program").to_csv(fh, sep="\t")
+        if "enrichment" in info:
+            with atomic_write(report / "enrichment.tsv", "w") as fh:
+                info["enrichment"].to_csv(fh, sep="\t", index=False)
+        if args.groupby:
+            program_heatmap(adata, args.groupby, path=report / "heatmap.png")
+        print(f"wrote report to {report}/ ({', '.join(sorted(p.name for p in report.iterdir()))})")
+    return 0
+
+
+def _parse_labels(items: list[str]) -> dict[str, str]:
+    """``"name: description"`` strings (or plain names), or one file with one such line each."""
+    if len(items) == 1 and Path(items[0]).is_file():
+        lines = Path(items[0]).read_text(encoding="utf-8").splitlines()
+        items = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    labels: dict[str, str] = {}
+    for item in items:
+        name, sep, desc = item.partition(":")
+        name, desc = name.strip(), desc.strip()
+        if not sep:
+            desc = name
+        if not name or not desc:
+            raise ValueError(f"label {item!r} has an empty name or description; write 'name: description' or just a name")
+        if name in labels:
+            raise ValueError(f"label {name!r} is given twice")
+        labels[name] = desc
+    return labels
+
+
+def _annotate(args: argparse.Namespace) -> int:
+    from genept.queries import zero_shot_annotate
+
+    labels = _parse_labels(args.labels)
+    adata = _read_h5ad(args.input)
+    if args.basis not in adata.obsm:
+        if not args.genes:
+            raise ValueError(
+                f"{args.input} has no obsm[{args.basis!r}]: pass --genes GENES.npz to embed the cells (GenePT-w) first, "
+                "or run `genept embed-cells`"
+            )
+        from genept import tl
+
+        tl.embed_cells(adata, _load_genes(args.genes), key_added=args.basis)
+    zero_shot_annotate(
+        adata, labels, basis=args.basis, encoder=args.encoder, min_margin=args.min_margin,
+        center=not args.no_center, key_added=args.key_added,
+    )  # fmt: skip
+    counts = adata.obs[args.key_added].value_counts()
+    for name, n in counts.items():
+        print(f"{n:>8,}  {name}")
+    _write_h5ad(adata, args.output)
+    print(f"wrote {args.output} (obs[{args.key_added!r}], obsm[{args.key_added + '_scores'!r}])")
+    return 0
+
+
+def _search_genes(args: argparse.Namespace) -> int:
+    from genept.queries import search_genes
+
+    hits = search_genes(args.query, _load_genes(args.genes), args.encoder, top_n=args.top)
+    print(hits.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "programs",
+        help="gene programs: Leiden communities of gene embeddings, named, GO-tested and scored in cells",
+        description="Groups the genes of IN.h5ad (highly variable genes if marked, else all) by their text embeddings, "
+        "names each group from its genes' texts (--corpus) and tests GO enrichment (--go-annotations/--go-terms), "
+        "then scores every program in every cell.",
+    )
+    p.add_argument("input", metavar="IN.h5ad")
+    p.add_argument("--genes", required=True, metavar="GENES.npz", help="gene embeddings")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.h5ad")
+    p.add_argument("--corpus", metavar="CORPUS.json.gz", help="gene text corpus, to name programs by their characteristic terms")
+    p.add_argument("--go-annotations", metavar="FILE", help="gene-GO table (symbol, go_id[, evidence, ontology])")
+    p.add_argument("--go-terms", metavar="FILE", help="GO term table (go_id, term[, ontology])")
+    p.add_argument("--go-parents", metavar="FILE", help="GO parent table: propagate annotations to ancestor terms")
+    p.add_argument("--ontology", nargs="+", default=["BP"], choices=["BP", "MF", "CC"], help="GO branches tested (default BP)")
+    p.add_argument("--genes-from", metavar="FILE", help="group only these genes (one per line)")
+    p.add_argument("--resolution", type=float, default=1.0, help="Leiden resolution (default 1.0)")
+    p.add_argument("--n-neighbors", type=int, default=15, help="neighbours per gene (default 15)")
+    p.add_argument("--min-size", type=int, default=5, help="smallest program (default 5 genes)")
+    p.add_argument("--layer", default=None, help="score this layer (log-normalised); default X, normalised first if it holds counts")
+    p.add_argument("--groupby", metavar="COL", help="obs column for the report's program-by-group heatmap")
+    p.add_argument("--report", metavar="DIR", help="write programs.tsv, members.tsv, enrichment.tsv (and heatmap.png) here")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--show", type=int, default=20, help="programs printed (default 20)")
+    p.set_defaults(func=_programs)
+
+    p = sub.add_parser(
+        "annotate",
+        help="zero-shot cell types: each cell gets the label whose description its embedding is closest to",
+        description="Labels are 'name: description' strings (e.g. 'beta: pancreatic beta cell that secretes insulin (INS)') "
+        "or plain names, or one text file with one label per line. Writes obs[KEY] (label or 'unassigned'), "
+        "obs[KEY_margin] and obsm[KEY_scores].",
+    )
+    p.add_argument("input", metavar="IN.h5ad")
+    p.add_argument("--labels", nargs="+", required=True, metavar="LABEL", help="'name: description' ... or a file")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.h5ad")
+    p.add_argument("--basis", default="X_genept_w", help="obsm key of the cell embeddings (default X_genept_w)")
+    p.add_argument("--genes", metavar="GENES.npz", help="gene embeddings: embed the cells first when the basis is missing")
+    p.add_argument("--encoder", default=None, help="encoder that made the embeddings: minilm (default), static, hashing[:DIM], openai:MODEL")
+    p.add_argument("--min-margin", type=float, default=0.0, help="unassigned below this best-minus-second score margin (default 0)")
+    p.add_argument("--no-center", action="store_true", help="raw cosine instead of subtracting the mean cell")
+    p.add_argument("--key-added", default="genept_zero_shot")
+    p.set_defaults(func=_annotate)
+
+    p = sub.add_parser("search-genes", help="the genes whose text embedding is closest to a free-text query")
+    p.add_argument("query")
+    p.add_argument("--genes", required=True, metavar="GENES.npz", help="gene embeddings")
+    p.add_argument("--encoder", default=None, help="encoder that made the gene embeddings (default minilm)")
+    p.add_argument("--top", type=int, default=20, help="number of genes (default 20)")
+    p.set_defaults(func=_search_genes)
