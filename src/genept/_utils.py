@@ -20,6 +20,7 @@ _EXTRA_FOR = {
     "dask": "dask",
     "distributed": "dask",
     "zarr": "dask",
+    "scib_metrics": "scib",
 }
 
 

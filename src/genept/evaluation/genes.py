@@ -1,0 +1,681 @@
+"""Gene-level evaluation: can a simple model read gene function out of the embeddings?
+
+Every task takes :class:`~genept.embeddings.GeneEmbeddings` plus labels and returns a plain dict of
+numbers (JSON-ready) that always includes ``coverage``: how many of the task's genes have an
+embedding. Gene identifiers in labels may be symbols, aliases, previous symbols, Ensembl or Entrez
+ids; they are matched to embedding keys first directly, then through the gene resolver.
+
+Tasks
+-----
+- :func:`functional_classes`: Ensembl gene type (GenePT's 15 classes), logistic regression.
+- :func:`gene_property`: any binary gene label file (:func:`read_label_file`), 5-fold CV.
+- :func:`gene_interactions`: Gene2vec gene-gene interaction pairs, train / test.
+- :func:`go_terms`: one-vs-rest prediction of GO term membership, per-term ROC-AUC.
+
+:func:`evaluate_genes` runs them all for several embeddings, each with a random-embedding control.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from genept.embeddings import GeneEmbeddings
+from genept.evaluation.metrics import mean_sd, median_iqr, roc_auc_columns
+
+log = logging.getLogger(__name__)
+
+_MISSING = {"", "nan", "none", "na", "null"}
+
+
+# -- matching genes to embedding rows ---------------------------------------------------------
+def _rows(emb: GeneEmbeddings, ids: Sequence[str], *, species: str = "human") -> np.ndarray:
+    """Row of ``emb`` for each identifier (-1 when it has no embedding)."""
+    ids = [str(i) for i in ids]
+    pos = emb.genes.get_indexer(ids)
+    missing = np.flatnonzero(pos < 0)
+    if missing.size:
+        from genept.genes.ids import GeneResolver
+
+        symbols = GeneResolver.default().to_symbols([ids[i] for i in missing], species=species)
+        pos[missing] = emb.genes.get_indexer([s if s is not None else "\0" for s in symbols])
+    return pos
+
+
+def _dedupe(keys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Keep one row per key; drop keys seen with different labels.
+
+    Returns ``(keep_mask, n_conflicting_keys, n_duplicate_rows_merged)``.
+    """
+    frame = pd.DataFrame({"key": keys, "label": labels})
+    n_labels = frame.groupby("key", sort=False)["label"].transform("nunique").to_numpy()
+    conflicting = n_labels > 1
+    first = ~frame.duplicated("key").to_numpy()
+    keep = first & ~conflicting
+    n_conflicting = int(frame.loc[conflicting, "key"].nunique())
+    n_merged = int((~first & ~conflicting).sum())
+    return keep, n_conflicting, n_merged
+
+
+def align_labels(
+    embeddings: GeneEmbeddings,
+    genes: Sequence[str],
+    labels: Sequence,
+    *,
+    fallback_ids: Sequence[str] | None = None,
+    species: str = "human",
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Match labelled genes to embedding rows, dropping contradictions and duplicates.
+
+    A gene listed with two different labels is dropped; a gene listed twice with the same label is
+    kept once. The same is then done per embedding row, because two identifiers (an alias and its
+    symbol, two Ensembl ids with one name) can reach the same vector; keeping both would put one
+    vector in train and test.
+
+    Parameters
+    ----------
+    genes, labels
+        Gene identifiers and their labels (any hashable values).
+    fallback_ids
+        Second identifier per gene (e.g. Ensembl id) tried when ``genes[i]`` has no embedding.
+
+    Returns
+    -------
+    ``(rows, labels, coverage)`` with ``coverage`` = ``n_genes`` (distinct labelled genes),
+    ``n_with_embedding``, ``fraction``, ``n_conflicting_labels`` (dropped), ``n_duplicates_merged``
+    and ``n_used``.
+
+    Examples
+    --------
+    >>> rows, y, cov = align_labels(emb, ["CD3E", "CD19", "T3E"], [1, 0, 1])
+    """
+    genes = np.asarray([str(g).strip() for g in genes], dtype=object)
+    labels = np.asarray(labels, dtype=object)
+    if genes.shape != labels.shape:
+        raise ValueError(f"{genes.size} genes but {labels.size} labels")
+    keep, n_conf_ids, n_dup_ids = _dedupe(genes, labels)
+    genes, labels = genes[keep], labels[keep]
+    rows = _rows(embeddings, genes, species=species)
+    if fallback_ids is not None:
+        fallback = np.asarray([str(f).strip() for f in fallback_ids], dtype=object)[keep]
+        miss = np.flatnonzero(rows < 0)
+        if miss.size:
+            rows[miss] = _rows(embeddings, fallback[miss], species=species)
+    found = rows >= 0
+    keep2, n_conf_rows, n_dup_rows = _dedupe(rows[found], labels[found])
+    rows, out_labels = rows[found][keep2], labels[found][keep2]
+    coverage = {
+        "n_genes": int(genes.size),
+        "n_with_embedding": int(found.sum()),
+        "fraction": float(found.mean()) if genes.size else 0.0,
+        "n_conflicting_labels": n_conf_ids + n_conf_rows,
+        "n_duplicates_merged": n_dup_ids + n_dup_rows,
+        "n_used": int(rows.size),
+    }
+    return rows, out_labels, coverage
+
+
+def _logreg(seed: int, max_iter: int = 1000):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    # Standardised inputs make one C fit encoders whose vectors have very different scales.
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=max_iter, random_state=seed))
+
+
+# -- 1. functional classes -------------------------------------------------------------------
+def load_gene_types(path: str | Path) -> pd.DataFrame:
+    """Read ``gene_types_geneformer.csv.gz`` (columns ``ensembl_id``, ``gene_name``, ``gene_type``)."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed")])
+    need = {"gene_name", "gene_type"}
+    if not need <= set(table.columns):
+        raise ValueError(f"{path}: expected columns gene_name, gene_type (and ensembl_id); got {list(table.columns)}")
+    return table
+
+
+def functional_classes(
+    embeddings: GeneEmbeddings,
+    gene_types: pd.DataFrame,
+    *,
+    min_genes: int = 75,
+    test_size: float = 0.3,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Predict a gene's Ensembl biotype from its embedding (GenePT's "15 functional classes").
+
+    Rows with a missing type are dropped; a gene name listed under several types is dropped
+    (Geneformer's table has 663 such names, which would otherwise sit in train and test with
+    different labels); a name listed twice under one type is kept once. Classes with more than
+    ``min_genes`` embedded genes are kept. Logistic regression on standardised vectors, stratified
+    ``1 - test_size`` / ``test_size`` split.
+
+    Parameters
+    ----------
+    gene_types
+        Columns ``gene_name``, ``gene_type`` and optionally ``ensembl_id`` (tried for names without
+        an embedding); see :func:`load_gene_types`.
+
+    Returns
+    -------
+    ``accuracy``, ``f1_macro``, ``classes``, ``class_sizes``, ``confusion_matrix`` (rows = true
+    class, columns = predicted, test set), ``n_train``, ``n_test``, ``coverage``.
+
+    Examples
+    --------
+    >>> res = functional_classes(emb, load_gene_types("gene_types_geneformer.csv.gz"))
+    >>> res["accuracy"], len(res["classes"])
+    """
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+    from sklearn.model_selection import train_test_split
+
+    types = gene_types["gene_type"].astype(str).str.strip()
+    has_type = ~types.str.lower().isin(_MISSING)
+    table = gene_types.loc[has_type]
+    fallback = table["ensembl_id"].tolist() if "ensembl_id" in table.columns else None
+    rows, labels, coverage = align_labels(embeddings, table["gene_name"].tolist(), types[has_type].tolist(), fallback_ids=fallback)
+    coverage["n_missing_type"] = int((~has_type).sum())
+    sizes = pd.Series(labels).value_counts()
+    classes = sorted(sizes.index[sizes > min_genes])
+    if len(classes) < 2:
+        raise ValueError(
+            f"only {len(classes)} gene types have more than {min_genes} embedded genes; "
+            "embed more genes or lower min_genes"
+        )
+    keep = np.isin(labels, classes)
+    X, y = embeddings.vectors[rows[keep]], labels[keep].astype(str)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
+    model = _logreg(seed).fit(X_tr, y_tr)
+    pred = model.predict(X_te)
+    return {
+        "accuracy": float(accuracy_score(y_te, pred)),
+        "f1_macro": float(f1_score(y_te, pred, average="macro", labels=classes, zero_division=0)),
+        "classes": classes,
+        "class_sizes": {c: int(sizes[c]) for c in classes},
+        "confusion_matrix": confusion_matrix(y_te, pred, labels=classes).tolist(),
+        "n_train": int(len(y_tr)),
+        "n_test": int(len(y_te)),
+        "coverage": coverage,
+    }
+
+
+# -- 2. binary gene properties ----------------------------------------------------------------
+def read_label_file(path: str | Path, *, positive: str | None = None) -> pd.Series:
+    """Read a binary gene label file.
+
+    Format: one gene per line, ``gene<TAB>label`` (a comma works too when the file has no tab).
+    ``gene`` is any identifier (symbol, alias, Ensembl or Entrez id). ``label`` is ``0``/``1``
+    or one of exactly two class names. Blank lines and lines starting with ``#`` are ignored. A
+    header line is optional: the first line is taken as a header when its label is neither
+    ``0``/``1`` nor a value that occurs again in the file.
+
+    Parameters
+    ----------
+    positive
+        Class name coded as 1. Default: ``1`` for 0/1 files, otherwise the class name that sorts
+        second (ROC-AUC does not depend on which class is called positive).
+
+    Returns
+    -------
+    Series of 0/1 (int8) indexed by gene identifier, named after the positive class; its
+    ``attrs["classes"]`` holds ``[negative, positive]`` class names.
+
+    Examples
+    --------
+    A file ``dosage.tsv``::
+
+        gene    label
+        TP53    sensitive
+        ACTB    insensitive
+
+    >>> y = read_label_file("dosage.tsv", positive="sensitive")
+    """
+    path = Path(path)
+    lines = [ln.rstrip("\n\r") for ln in path.read_text().splitlines()]
+    lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise ValueError(f"{path} has no gene lines; expected 'gene<TAB>label' per line")
+    sep = "\t" if any("\t" in ln for ln in lines) else ","
+    pairs = []
+    for n, ln in enumerate(lines, 1):
+        parts = [p.strip() for p in ln.split(sep)]
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            raise ValueError(f"{path}, gene line {n}: expected 'gene<TAB>label', got {ln!r}")
+        pairs.append((parts[0], parts[1]))
+    genes, labels = [p[0] for p in pairs], [p[1] for p in pairs]
+    if labels[0] not in {"0", "1"} and labels[0] not in labels[1:]:
+        genes, labels = genes[1:], labels[1:]
+    classes = sorted(set(labels))
+    if len(classes) != 2:
+        raise ValueError(
+            f"{path}: a binary label file needs exactly two label values, found {len(classes)} "
+            f"({classes[:5]}); use 0/1 or two class names"
+        )
+    if positive is None:
+        positive = "1" if set(classes) == {"0", "1"} else classes[1]
+    if positive not in classes:
+        raise ValueError(f"{path}: positive class {positive!r} is not one of the labels {classes}")
+    negative = next(c for c in classes if c != positive)
+    series = pd.Series([np.int8(lab == positive) for lab in labels], index=pd.Index(genes, name="gene"), name=positive, dtype=np.int8)
+    series.attrs["classes"] = [negative, positive]
+    return series
+
+
+def gene_property(
+    embeddings: GeneEmbeddings,
+    labels: pd.Series,
+    *,
+    n_splits: int = 5,
+    seed: int = 0,
+    models: Sequence[str] = ("logreg", "random_forest"),
+    n_jobs: int = 1,
+) -> dict[str, Any]:
+    """Binary gene property prediction: stratified k-fold ROC-AUC (mean +- sd over folds).
+
+    Parameters
+    ----------
+    labels
+        0/1 per gene identifier, e.g. from :func:`read_label_file`.
+    models
+        ``logreg`` (logistic regression on standardised vectors) and/or ``random_forest``
+        (100 trees).
+
+    Returns
+    -------
+    ``{model: {"auc": {"mean", "sd", "n"}, "folds": [...]}}`` plus ``n_pos``, ``n_neg`` and
+    ``coverage``.
+
+    Examples
+    --------
+    >>> res = gene_property(emb, read_label_file("dosage.tsv"))
+    >>> res["logreg"]["auc"]["mean"]
+    """
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    rows, y, coverage = align_labels(embeddings, labels.index.tolist(), labels.to_numpy())
+    y = y.astype(np.int8)
+    n_pos, n_neg = int(y.sum()), int((y == 0).sum())
+    if min(n_pos, n_neg) < n_splits:
+        raise ValueError(
+            f"{n_pos} positive and {n_neg} negative genes have embeddings; {n_splits}-fold CV needs at "
+            "least that many of each class"
+        )
+    X = embeddings.vectors[rows]
+    cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    builders = {
+        "logreg": lambda: _logreg(seed),
+        "random_forest": lambda: RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=n_jobs),
+    }
+    out: dict[str, Any] = {"n_pos": n_pos, "n_neg": n_neg, "coverage": coverage}
+    for name in models:
+        if name not in builders:
+            raise ValueError(f"unknown model {name!r}; choose from {sorted(builders)}")
+        folds = cross_val_score(builders[name](), X, y, cv=cv, scoring="roc_auc")
+        out[name] = {"auc": mean_sd(folds), "folds": [float(f) for f in folds]}
+    return out
+
+
+# -- 3. gene-gene interactions ----------------------------------------------------------------
+def read_gene_pairs(data_dir: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Gene2vec-format pairs: ``{split}_text.txt`` ("GENE GENE" per line) and ``{split}_label.txt`` (0/1).
+
+    Returns ``(pairs, labels)``: a ``(n, 2)`` string array and a ``(n,)`` int8 array.
+    """
+    data_dir = Path(data_dir)
+    text = data_dir / f"{split}_text.txt"
+    label = data_dir / f"{split}_label.txt"
+    pairs = np.array([ln.split() for ln in text.read_text().splitlines() if ln.strip()], dtype=object)
+    y = np.array([int(v) for v in label.read_text().split()], dtype=np.int8)
+    if pairs.ndim != 2 or pairs.shape[1] != 2:
+        raise ValueError(f"{text}: every line must hold two gene identifiers separated by a space")
+    if len(pairs) != len(y):
+        raise ValueError(f"{text} has {len(pairs)} pairs but {label} has {len(y)} labels")
+    return pairs.astype(str), y
+
+
+def _pair_features(V: np.ndarray, rows: np.ndarray, kind: str) -> np.ndarray:
+    a, b = V[rows[:, 0]], V[rows[:, 1]]
+    if kind == "sum":
+        return a + b
+    if kind == "product":
+        return a * b
+    raise ValueError(f"unknown pair feature {kind!r}; choose 'sum' or 'product'")
+
+
+def gene_interactions(
+    embeddings: GeneEmbeddings,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    features: Sequence[str] = ("sum", "product"),
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Gene-gene interaction prediction: logistic regression on a pair feature, ROC-AUC on test.
+
+    The pair feature is the sum of the two gene vectors (GenePT's choice; symmetric in the pair)
+    or their element-wise product. Pairs with a gene lacking an embedding are dropped and counted.
+
+    Parameters
+    ----------
+    train, test
+        ``(pairs, labels)`` as returned by :func:`read_gene_pairs`.
+
+    Returns
+    -------
+    ``{feature: {"auc": ...}}`` plus ``coverage`` (genes and pairs kept per split).
+
+    Examples
+    --------
+    >>> ggi = "../shared/data/genes/gene2vec_ggi"
+    >>> res = gene_interactions(emb, read_gene_pairs(ggi, "train"), read_gene_pairs(ggi, "test"))
+    """
+    from sklearn.metrics import roc_auc_score
+
+    genes = np.unique(np.concatenate([train[0].ravel(), test[0].ravel()]))
+    gene_rows = dict(zip(genes.tolist(), _rows(embeddings, genes).tolist(), strict=True))
+    coverage: dict[str, Any] = {
+        "n_genes": int(genes.size),
+        "n_with_embedding": int(sum(r >= 0 for r in gene_rows.values())),
+    }
+    coverage["fraction"] = coverage["n_with_embedding"] / max(coverage["n_genes"], 1)
+    data = {}
+    for split, (pairs, y) in (("train", train), ("test", test)):
+        rows = np.vectorize(gene_rows.__getitem__, otypes=[np.int64])(pairs) if len(pairs) else np.empty((0, 2), np.int64)
+        ok = (rows >= 0).all(axis=1)
+        coverage[f"n_pairs_{split}"] = int(len(pairs))
+        coverage[f"n_pairs_{split}_used"] = int(ok.sum())
+        data[split] = (rows[ok], y[ok])
+    for split, (_, y) in data.items():
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"the {split} pairs with embeddings hold only one class; too few genes are embedded")
+    out: dict[str, Any] = {"coverage": coverage}
+    for kind in features:
+        X_tr = _pair_features(embeddings.vectors, data["train"][0], kind)
+        X_te = _pair_features(embeddings.vectors, data["test"][0], kind)
+        model = _logreg(seed).fit(X_tr, data["train"][1])
+        out[kind] = {"auc": float(roc_auc_score(data["test"][1], model.predict_proba(X_te)[:, 1]))}
+    return out
+
+
+# -- 4. GO terms ------------------------------------------------------------------------------
+def load_go(data_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Read ``go_annotations_human_2022.tsv.gz``, ``go_parents_2022.tsv.gz`` and ``go_terms_2022.tsv.gz``."""
+    data_dir = Path(data_dir)
+    read = lambda name: pd.read_csv(data_dir / name, sep="\t", dtype=str, keep_default_na=False)  # noqa: E731
+    return {
+        "annotations": read("go_annotations_human_2022.tsv.gz"),
+        "parents": read("go_parents_2022.tsv.gz"),
+        "terms": read("go_terms_2022.tsv.gz"),
+    }
+
+
+def propagate_annotations(
+    annotations: pd.DataFrame,
+    parents: pd.DataFrame,
+    *,
+    relations: Iterable[str] = ("isa", "part of"),
+) -> pd.DataFrame:
+    """Add every ancestor term of each annotation (the GO true-path rule over ``relations``).
+
+    ``regulates`` edges are not followed by default: regulating a process is not being part of it.
+    Returns a de-duplicated frame with the columns of ``annotations``' ``symbol``, ``go_id``,
+    ``ontology``.
+    """
+    edges = parents[parents["relationship_type"].isin(list(relations))]
+    up: dict[str, list[str]] = defaultdict(list)
+    for child, parent in zip(edges["child_go_id"], edges["parent_go_id"], strict=True):
+        up[child].append(parent)
+    memo: dict[str, frozenset[str]] = {}
+
+    def ancestors(term: str) -> frozenset[str]:
+        # Iterative DFS: the GO graph is ~15 levels deep but recursion per term is wasteful.
+        if term in memo:
+            return memo[term]
+        stack, seen = [term], {term}
+        while stack:
+            for p in up.get(stack.pop(), ()):
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        memo[term] = frozenset(seen)
+        return memo[term]
+
+    ont = dict(zip(parents["child_go_id"], parents["ontology"], strict=False))
+    ont.update(dict(zip(annotations["go_id"], annotations["ontology"], strict=False)))
+    pairs = {(g, a) for g, t in zip(annotations["symbol"], annotations["go_id"], strict=True) for a in ancestors(t)}
+    frame = pd.DataFrame(sorted(pairs), columns=["symbol", "go_id"])
+    frame["ontology"] = frame["go_id"].map(ont).fillna("")
+    return frame
+
+
+def go_terms(
+    embeddings: GeneEmbeddings,
+    annotations: pd.DataFrame,
+    *,
+    min_genes: int = 20,
+    max_genes: int = 500,
+    ontologies: Sequence[str] = ("BP", "MF", "CC"),
+    exclude_evidence: Sequence[str] = ("ND",),
+    n_splits: int = 5,
+    max_terms: int | None = None,
+    alphas: Sequence[float] = (1.0, 10.0, 100.0, 1000.0),
+    seed: int = 0,
+) -> dict[str, Any]:
+    """GO term membership from gene embeddings: per-term ROC-AUC, median and IQR over terms.
+
+    Genes: embedded genes with at least one annotation in ``ontologies`` (``ND``, "no biological
+    data available", does not count). Terms: those with ``min_genes`` to ``max_genes`` of these
+    genes. Model: one-vs-rest ridge regression on the 0/1 membership of every term at once
+    (standardised vectors; one penalty chosen from ``alphas`` by scikit-learn's efficient
+    leave-one-out on each training fold), ``n_splits``-fold CV with shuffled folds; each term's
+    ROC-AUC is computed on the pooled out-of-fold scores so that every positive gene counts once.
+    Annotations are used as given: pass :func:`propagate_annotations` output for ancestor terms.
+
+    Parameters
+    ----------
+    annotations
+        Columns ``symbol`` (any gene identifier), ``go_id``, ``ontology`` and optionally
+        ``evidence``.
+    max_terms
+        Evaluate a random subset of this many eligible terms (fixed ``seed``).
+
+    Returns
+    -------
+    ``auc`` (``median``, ``q1``, ``q3``, ``n``), ``by_ontology``, ``per_term`` ({go_id: auc}),
+    ``n_terms_eligible``, ``n_terms``, ``alpha``, ``coverage``.
+
+    Examples
+    --------
+    >>> go = load_go("../shared/data/genes")
+    >>> res = go_terms(emb, go["annotations"], max_terms=1000)
+    >>> res["auc"]["median"]
+    """
+    import scipy.sparse as sp
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold
+    from sklearn.preprocessing import StandardScaler
+
+    ann = annotations[annotations["ontology"].isin(list(ontologies))]
+    if "evidence" in ann.columns and exclude_evidence:
+        ann = ann[~ann["evidence"].isin(list(exclude_evidence))]
+    genes = pd.unique(ann["symbol"].astype(str))
+    rows_of_gene = _rows(embeddings, genes)
+    coverage = {
+        "n_genes": int(genes.size),
+        "n_with_embedding": int((rows_of_gene >= 0).sum()),
+        "fraction": float((rows_of_gene >= 0).mean()) if genes.size else 0.0,
+    }
+    row_map = pd.Series(rows_of_gene, index=genes)
+    ann = ann.assign(row=ann["symbol"].astype(str).map(row_map).to_numpy())
+    ann = ann[ann["row"] >= 0].drop_duplicates(["row", "go_id"])
+    universe = np.sort(ann["row"].unique())
+    coverage["n_used"] = int(universe.size)
+    gene_idx = pd.Index(universe).get_indexer(ann["row"])
+    term_codes, term_ids = pd.factorize(ann["go_id"])
+    sizes = np.bincount(term_codes, minlength=len(term_ids))
+    eligible = np.flatnonzero((sizes >= min_genes) & (sizes <= max_genes))
+    n_eligible = int(eligible.size)
+    if n_eligible == 0:
+        raise ValueError(f"no GO term has {min_genes}..{max_genes} annotated genes among the {universe.size} embedded genes")
+    chosen = eligible
+    if max_terms is not None and n_eligible > max_terms:
+        chosen = np.sort(np.random.default_rng(seed).choice(eligible, size=max_terms, replace=False))
+    M = sp.csr_matrix((np.ones(len(ann), np.float32), (gene_idx, term_codes)), shape=(universe.size, len(term_ids)))
+    Y = M[:, chosen].toarray()
+    X = embeddings.vectors[universe]
+    scores = np.zeros_like(Y)
+    chosen_alphas = []
+    for tr, te in KFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X):
+        scaler = StandardScaler().fit(X[tr])
+        model = RidgeCV(alphas=tuple(alphas)).fit(scaler.transform(X[tr]), Y[tr])
+        scores[te] = model.predict(scaler.transform(X[te]))
+        chosen_alphas.append(float(model.alpha_))
+    auc = roc_auc_columns(Y, scores)
+    go_ids = term_ids[chosen].astype(str)
+    term_ontology = ann.drop_duplicates("go_id").set_index("go_id")["ontology"].reindex(go_ids).to_numpy()
+    by_ontology = {o: median_iqr(auc[term_ontology == o]) for o in ontologies if (term_ontology == o).any()}
+    return {
+        "auc": median_iqr(auc),
+        "by_ontology": by_ontology,
+        "per_term": {g: float(a) for g, a in zip(go_ids, auc, strict=True)},
+        "n_terms_eligible": n_eligible,
+        "n_terms": int(chosen.size),
+        "alpha": chosen_alphas,
+        "coverage": coverage,
+    }
+
+
+# -- runner ----------------------------------------------------------------------------------
+GENE_TASKS = ("classes", "ggi", "go", "property")
+
+
+def evaluate_genes(
+    embeddings: Mapping[str, GeneEmbeddings],
+    data_dir: str | Path | None = None,
+    *,
+    tasks: Sequence[str] = GENE_TASKS,
+    label_files: Sequence[str | Path] = (),
+    random_control: bool = True,
+    go_max_terms: int | None = None,
+    go_propagate: bool = False,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Run the gene-level tasks for several embeddings, each beside a random-embedding control.
+
+    Parameters
+    ----------
+    embeddings
+        ``{name: GeneEmbeddings}``.
+    data_dir
+        Folder with ``gene_types_geneformer.csv.gz``, ``gene2vec_ggi/`` and the GO tables (e.g.
+        ``../shared/data/genes``); tasks whose files are absent are skipped with a note.
+    tasks
+        Subset of ``classes``, ``ggi``, ``go``, ``property``.
+    label_files
+        Binary gene label files for the ``property`` task (format: :func:`read_label_file`).
+    random_control
+        Also score Gaussian vectors for the same genes and dimension (``random:<name>``).
+    go_max_terms, go_propagate
+        Subsample GO terms (fixed ``seed``); propagate annotations to ancestor terms.
+
+    Returns
+    -------
+    ``{"tasks": {task: {embedding: result}}, "skipped": {task: reason}, "settings": {...}}``.
+
+    Examples
+    --------
+    >>> res = evaluate_genes({"minilm": GeneEmbeddings.load("genes.npz")}, "../shared/data/genes")
+    >>> res["tasks"]["ggi"]["minilm"]["sum"]["auc"]
+    """
+    import time
+
+    from genept.evaluation.baselines import random_gene_embeddings
+
+    unknown = set(tasks) - set(GENE_TASKS)
+    if unknown:
+        raise ValueError(f"unknown gene tasks {sorted(unknown)}; choose from {GENE_TASKS}")
+    models: dict[str, GeneEmbeddings] = {}
+    for name, emb in embeddings.items():
+        models[name] = emb
+        if random_control:
+            models[f"random:{name}"] = random_gene_embeddings(emb, seed=seed)
+    data_dir = Path(data_dir) if data_dir is not None else None
+    results: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    timings: dict[str, float] = {}
+
+    def run(task: str, label: str, fn) -> None:
+        for name, emb in models.items():
+            t0 = time.perf_counter()
+            log.info("gene task %s on %s", label, name)
+            results.setdefault(label, {})[name] = fn(emb)
+            timings[f"{label}/{name}"] = round(time.perf_counter() - t0, 2)
+
+    def need(task: str, *paths: Path) -> bool:
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            skipped[task] = f"missing {', '.join(missing)}"
+        return not missing
+
+    if "classes" in tasks:
+        path = data_dir / "gene_types_geneformer.csv.gz" if data_dir else Path("<no data_dir>")
+        if need("classes", path):
+            gene_types = load_gene_types(path)
+            run("classes", "classes", lambda e: functional_classes(e, gene_types, seed=seed))
+    if "ggi" in tasks:
+        ggi = data_dir / "gene2vec_ggi" if data_dir else Path("<no data_dir>")
+        if need("ggi", ggi / "train_text.txt", ggi / "test_text.txt"):
+            train, test = read_gene_pairs(ggi, "train"), read_gene_pairs(ggi, "test")
+            run("ggi", "ggi", lambda e: gene_interactions(e, train, test, seed=seed))
+    if "go" in tasks:
+        files = [data_dir / f for f in ("go_annotations_human_2022.tsv.gz", "go_parents_2022.tsv.gz")] if data_dir else [Path("<no data_dir>")]
+        if need("go", *files):
+            go = load_go(data_dir)
+            ann = go["annotations"]
+            if go_propagate:
+                ann = propagate_annotations(ann[ann["evidence"] != "ND"], go["parents"])
+            run("go", "go", lambda e: go_terms(e, ann, max_terms=go_max_terms, seed=seed))
+    if "property" in tasks:
+        if not label_files:
+            skipped["property"] = "no label files given"
+        for path in label_files:
+            labels = read_label_file(path)
+            run("property", f"property:{Path(path).name}", lambda e, y=labels: gene_property(e, y, seed=seed))
+    return {
+        "tasks": results,
+        "skipped": skipped,
+        "settings": {
+            "seed": seed,
+            "tasks": list(tasks),
+            "label_files": [str(p) for p in label_files],
+            "random_control": random_control,
+            "go_max_terms": go_max_terms,
+            "go_propagate": go_propagate,
+            "embeddings": {name: {"n_genes": len(e), "dim": e.dim, "meta": {k: v for k, v in e.meta.items() if k != "composed"}} for name, e in embeddings.items()},
+        },
+        "timings_s": timings,
+    }
+
+
+__all__ = [
+    "GENE_TASKS",
+    "align_labels",
+    "evaluate_genes",
+    "functional_classes",
+    "gene_interactions",
+    "gene_property",
+    "go_terms",
+    "load_gene_types",
+    "load_go",
+    "propagate_annotations",
+    "read_gene_pairs",
+    "read_label_file",
+]

@@ -1,0 +1,426 @@
+"""Benchmark reports: ``results.json`` (every number, seeds, versions, command) and ``report.md``.
+
+GenePT's published numbers (OpenAI ada-002 embeddings, from the paper and its notebooks) are
+shown beside ours where the task matches, labelled as published and not re-measured here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import platform
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genept._utils import atomic_path, atomic_write
+
+PUBLISHED_LABEL = "GenePT ada-002 (published, not re-measured)"
+
+#: GenePT's published numbers (OpenAI text-embedding-ada-002), from the paper and its notebooks.
+PUBLISHED: dict[str, Any] = {
+    "ggi": {"GenePT ada-002": 0.83, "Gene2vec": 0.67, "random embedding": 0.49},
+    "classes": {"accuracy": 0.956, "n_classes": 15},
+    "property": {
+        "dosage-sensitive TFs": (0.889, 0.899),
+        "bivalent vs non-methylated": (0.912, 0.922),
+        "bivalent vs Lys4-only": (0.941, 0.952),
+        "long vs short range TFs": (0.726, 0.635),
+    },
+    "cells_hpancreas": {"kmeans_ari": 0.49, "kmeans_ami": 0.69, "knn_f1_macro": 0.66},
+}
+
+_PACKAGES = (
+    "genept", "numpy", "scipy", "pandas", "scikit-learn", "scanpy", "anndata", "igraph", "leidenalg",
+    "umap-learn", "pynndescent", "torch", "sentence-transformers", "model2vec", "scib-metrics", "jax",
+)  # fmt: skip
+
+
+def provenance(command: str | Sequence[str] | None = None) -> dict[str, Any]:
+    """Date, exact command, git commit of the genept sources (if in a checkout), package versions."""
+    if command is None:
+        command = sys.argv
+    if not isinstance(command, str):
+        command = " ".join(str(c) for c in command)
+    versions = {}
+    for pkg in _PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    commit = None
+    src = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        if head.returncode == 0:
+            dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=10)
+            commit = head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "git_commit": commit,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-ready copy: numpy scalars/arrays to Python, NaN/inf to None, keys to str."""
+    if isinstance(obj, Mapping):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _clean(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+# -- figures ---------------------------------------------------------------------------------
+def plot_confusion(matrix, classes: Sequence[str], path: str | Path, *, title: str = "") -> Path:
+    """Save a row-normalised confusion matrix (counts annotated) as a PNG, atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    M = np.asarray(matrix, dtype=np.float64)
+    rows = M.sum(axis=1, keepdims=True)
+    frac = np.divide(M, rows, out=np.zeros_like(M), where=rows > 0)
+    n = len(classes)
+    size = max(4.0, 0.45 * n + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), classes, rotation=90, fontsize=8)
+    ax.set_yticks(range(n), classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                if M[i, j]:
+                    ax.text(j, i, int(M[i, j]), ha="center", va="center", fontsize=6, color="white" if frac[i, j] > 0.5 else "black")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="share of true class")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path
+
+
+def plot_umaps(
+    embeddings: Mapping[str, np.ndarray],
+    obs,
+    colors: Sequence[str],
+    out_dir: str | Path,
+    *,
+    prefix: str = "",
+    seed: int = 0,
+) -> dict[str, str]:
+    """One PNG per embedding: UMAP (cosine neighbours) coloured by each ``obs`` column in ``colors``.
+
+    Returns ``{embedding: file name}`` (relative to ``out_dir``).
+    """
+    import anndata as ad
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from genept.pl import umap
+
+    out_dir = Path(out_dir)
+    files = {}
+    for name, X in embeddings.items():
+        work = ad.AnnData(obs=obs[list(colors)].copy(), obsm={"X_rep": np.asarray(X, dtype=np.float32)})
+        work.obs_names = [str(i) for i in range(work.n_obs)]
+        fname = f"{prefix}umap_{_slug(name)}.png"
+        fig = umap(work, "X_rep", color=list(colors), path=out_dir / fname, random_state=seed, title=[f"{name}: {c}" for c in colors])
+        plt.close(fig)
+        files[name] = fname
+    return files
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+# -- markdown --------------------------------------------------------------------------------
+def _f(x: Any, nd: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return f"{x:.{nd}f}"
+
+
+def _pm(ms: Mapping[str, Any] | None, nd: int = 3) -> str:
+    if not ms:
+        return "n/a"
+    return f"{_f(ms.get('mean'), nd)} ± {_f(ms.get('sd'), nd)}"
+
+
+def _cov(c: Mapping[str, Any]) -> str:
+    return f"{c.get('n_used', c.get('n_with_embedding', 0)):,} / {c.get('n_genes', 0):,}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _gene_markdown(genes: Mapping[str, Any], figures: Mapping[str, str]) -> list[str]:
+    tasks = genes.get("tasks", {})
+    out = ["## Gene-level tasks", ""]
+    out.append(
+        "Coverage = genes with an embedding / genes in the task. `random:<name>` = Gaussian unit vectors "
+        "for the same genes and dimension (fixed seed), scored the same way."
+    )
+    out.append("")
+    if "classes" in tasks:
+        out += ["### Gene functional classes (Ensembl gene type; logistic regression, stratified 70/30)", ""]
+        rows = []
+        for name, r in tasks["classes"].items():
+            c = r["coverage"]
+            rows.append([name, _cov(c), len(r["classes"]), r["n_test"], _f(r["accuracy"]), _f(r["f1_macro"])])
+        pub = PUBLISHED["classes"]
+        rows.append([PUBLISHED_LABEL, "n/a", pub["n_classes"], "n/a", _f(pub["accuracy"]), "n/a"])
+        out += _table(["embedding", "genes used / with a type", "classes (>75 genes)", "test genes", "accuracy", "macro F1"], rows)
+        first = next(iter(tasks["classes"].values()))
+        c = first["coverage"]
+        out.append(
+            f"Names listed under two or more types (dropped): {c['n_conflicting_labels']:,}; duplicate rows merged: "
+            f"{c['n_duplicates_merged']:,}; rows without a type: {c.get('n_missing_type', 0):,}. Classes: "
+            + ", ".join(f"{k} ({v:,})" for k, v in first["class_sizes"].items())
+            + ". GenePT's 15 classes came from embeddings of ~33k genes; only the classes our embeddings cover enough are kept."
+        )
+        out.append("")
+        for name, f in figures.get("classes", {}).items():
+            out.append(f"![confusion matrix, gene types, {name}]({f})")
+        out.append("")
+    if "ggi" in tasks:
+        out += ["### Gene-gene interactions (Gene2vec pairs; logistic regression on train, ROC-AUC on test)", ""]
+        rows = []
+        for name, r in tasks["ggi"].items():
+            c = r["coverage"]
+            rows.append([
+                name, f"{c['n_with_embedding']:,} / {c['n_genes']:,}",
+                f"{c['n_pairs_train_used']:,} / {c['n_pairs_train']:,}", f"{c['n_pairs_test_used']:,} / {c['n_pairs_test']:,}",
+                _f(r.get("sum", {}).get("auc")), _f(r.get("product", {}).get("auc")),
+            ])  # fmt: skip
+        for label, auc in PUBLISHED["ggi"].items():
+            rows.append([f"{label} (published, not re-measured)", "n/a", "n/a", "n/a", _f(auc), "n/a"])
+        out += _table(["embedding", "genes", "train pairs used", "test pairs used", "AUC (sum)", "AUC (product)"], rows)
+        out.append("Pairs with a gene lacking an embedding are dropped, so published and measured numbers use different pair sets.")
+        out.append("")
+    if "go" in tasks:
+        out += ["### GO term membership (one-vs-rest ridge, 5-fold CV, per-term ROC-AUC on out-of-fold scores)", ""]
+        rows = []
+        for name, r in tasks["go"].items():
+            a = r["auc"]
+            by = r["by_ontology"]
+            rows.append([
+                name, _cov(r["coverage"]), f"{r['n_terms']:,} / {r['n_terms_eligible']:,}",
+                f"{_f(a['median'])} [{_f(a['q1'])}, {_f(a['q3'])}]",
+                *(_f(by.get(o, {}).get("median")) for o in ("BP", "MF", "CC")),
+            ])  # fmt: skip
+        out += _table(["embedding", "genes used / annotated", "terms evaluated / eligible", "median AUC [IQR]", "BP", "MF", "CC"], rows)
+        settings = genes.get("settings", {})
+        out.append(
+            f"Terms with 20..500 annotated embedded genes; annotations {'propagated to ancestors (is_a, part_of)' if settings.get('go_propagate') else 'direct (not propagated)'}; "
+            "evidence ND excluded" + (f"; {settings['go_max_terms']:,} terms sampled (fixed seed)" if settings.get("go_max_terms") else "") + "."
+        )
+        out.append("")
+    props = [t for t in tasks if t.startswith("property:")]
+    for task in props:
+        out += [f"### Binary gene property `{task.split(':', 1)[1]}` (5-fold stratified CV, ROC-AUC mean ± sd)", ""]
+        rows = []
+        for name, r in tasks[task].items():
+            rows.append([name, _cov(r["coverage"]), f"{r['n_pos']:,} / {r['n_neg']:,}", _pm(r.get("logreg", {}).get("auc")), _pm(r.get("random_forest", {}).get("auc"))])
+        out += _table(["embedding", "genes used / listed", "positive / negative", "logistic regression", "random forest"], rows)
+    if genes.get("skipped"):
+        out.append("Skipped: " + "; ".join(f"{k} ({v})" for k, v in genes["skipped"].items()))
+        out.append("")
+    return out
+
+
+def _cell_markdown(dataset: str, entry: Mapping[str, Any], figures: Mapping[str, Any]) -> list[str]:
+    res = entry["results"]
+    info = entry.get("embeddings", {})
+    s = res["settings"]
+    out = [f"### {dataset}", ""]
+    desc = f"{s['n_cells']:,} cells, label `{entry.get('label_key', 'label')}` ({len(s['labels'])} classes)"
+    if s.get("batches"):
+        desc += f", batch `{entry.get('batch_key', 'batch')}` ({len(s['batches'])})"
+    out += [desc + ".", ""]
+    rows = []
+    has_batch = bool(s.get("batches"))
+    for name, r in res["tasks"].items():
+        knn, km, ld = r["knn"], r["kmeans"], r["leiden"]
+        row = [
+            name, info.get(name, {}).get("dim", ""),
+            _pm(knn["cv"]["accuracy"]), _pm(knn["cv"]["f1_macro"]), _f(knn["holdout"]["f1_macro"]),
+            _pm(km["ari"]), _pm(km["ami"]),
+            f"{_f(ld['best_ari']['ari'])} ({ld['best_ari']['resolution']:g})", f"{_f(ld['best_ami']['ami'])} ({ld['best_ami']['resolution']:g})",
+            _f(r["silhouette"]),
+        ]  # fmt: skip
+        if has_batch:
+            bm = r["batch_mixing"]
+            row += [f"{_f(bm['same_batch'])} ({_f(bm['expected'])})", _pm(km.get("batch_ari"))]
+        rows.append(row)
+    header = ["embedding", "dim", "10-NN accuracy (5-fold)", "10-NN macro F1 (5-fold)", "10-NN macro F1 (80/20)", "k-means ARI", "k-means AMI", "Leiden best ARI (res.)", "Leiden best AMI (res.)", "ASW (cosine)"]
+    if has_batch:
+        header += ["same-batch kNN share (random)", "k-means ARI vs batch"]
+    out += _table(header, rows)
+    cov_lines = []
+    for name, i in info.items():
+        line = f"- `{name}`: {i.get('source', '')}"
+        c = i.get("coverage")
+        if c:
+            line += (
+                f"; {c['n_genes_embedded']:,} / {c['n_genes']:,} genes embedded, "
+                f"{100 * c['fraction_expression_lost']:.1f}% of counts on genes without one"
+            )
+        cov_lines.append(line)
+    out += ["Embeddings:", *cov_lines, ""]
+    if res.get("scib"):
+        metrics = list(next(iter(res["scib"].values())))
+        rows = [[name, *(_f(v.get(m)) for m in metrics)] for name, v in res["scib"].items()]
+        out += ["scib-metrics (embeddings reduced to 50 PCs; PCA baseline as the unintegrated reference; not min-max scaled):", ""]
+        out += _table(["embedding", *metrics], rows)
+    for note in res.get("notes", []):
+        out += [f"Note: {note}", ""]
+    for name, f in figures.get("umap", {}).items():
+        out.append(f"![UMAP {dataset} {name}]({f})")
+    for name, f in figures.get("confusion", {}).items():
+        out.append(f"![kNN confusion {dataset} {name}]({f})")
+    out.append("")
+    return out
+
+
+def render_markdown(
+    *,
+    genes: Mapping[str, Any] | None = None,
+    cells: Mapping[str, Mapping[str, Any]] | None = None,
+    meta: Mapping[str, Any] | None = None,
+    figures: Mapping[str, Any] | None = None,
+    title: str = "genept benchmark report",
+) -> str:
+    """The report as Markdown (see :func:`write_report` for the arguments)."""
+    figures = figures or {}
+    meta = meta or {}
+    out = [f"# {title}", ""]
+    if meta:
+        out += [
+            f"- date: {meta.get('date')}",
+            f"- command: `{meta.get('command')}`",
+            f"- git commit: {meta.get('git_commit') or 'n/a'}",
+            "- versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()),
+            "",
+        ]
+    if genes:
+        out += _gene_markdown(genes, figures.get("genes", {}))
+    if cells:
+        out += ["## Cell-level tasks", ""]
+        out.append(
+            "10-NN: cosine majority vote, stratified 5-fold CV (mean ± sd over folds) and one stratified 80/20 split. "
+            "k-means: k = number of labels, 5 seeds (mean ± sd). Leiden: scanpy cosine kNN graph (15 neighbours), best over "
+            "resolutions (chosen with the labels, so optimistic). ASW: silhouette of the labels, cosine, in [-1, 1]. Same-batch "
+            "kNN share: share of each cell's 10 neighbours from its own batch, beside the share expected for random neighbours, "
+            "sum_b n_b(n_b-1) / (N(N-1)). `random_w:<name>` = GenePT-w from Gaussian gene vectors; `pca` = normalize_total, log1p, "
+            "2000 HVG, 50 PCs."
+        )
+        out.append("")
+        for dataset, entry in cells.items():
+            out += _cell_markdown(dataset, entry, figures.get("cells", {}).get(dataset, {}))
+    out += ["## Published reference numbers (GenePT, OpenAI ada-002; not re-measured here)", ""]
+    out.append(
+        "Gene property tasks, 5-fold CV ROC-AUC (logistic regression / random forest), on label sets not included here: "
+        + "; ".join(f"{k} {lr:.3f} / {rf:.3f}" for k, (lr, rf) in PUBLISHED["property"].items())
+        + "."
+    )
+    pc = PUBLISHED["cells_hpancreas"]
+    out.append(
+        f"Cell level on hPancreas (a different dataset from the cells here): GenePT-w k-means ARI {pc['kmeans_ari']:.2f} / "
+        f"AMI {pc['kmeans_ami']:.2f}, 10-NN macro F1 {pc['knn_f1_macro']:.2f}; raw-expression PCA is a strong baseline that "
+        "GenePT-w does not always beat."
+    )
+    out.append("")
+    return "\n".join(out)
+
+
+def write_report(
+    out_dir: str | Path,
+    *,
+    genes: Mapping[str, Any] | None = None,
+    cells: Mapping[str, Mapping[str, Any]] | None = None,
+    umaps: Mapping[str, Mapping[str, str]] | None = None,
+    command: str | Sequence[str] | None = None,
+    confusion_figures: bool = True,
+    title: str = "genept benchmark report",
+) -> Path:
+    """Write ``report.md``, ``results.json`` and confusion-matrix PNGs into ``out_dir``.
+
+    Parameters
+    ----------
+    genes
+        Output of :func:`~genept.evaluation.genes.evaluate_genes`.
+    cells
+        ``{dataset: {"results": evaluate_cells(...), "embeddings": info from cell_embeddings,
+        "label_key": ..., "batch_key": ...}}``.
+    umaps
+        ``{dataset: {embedding: png file name in out_dir}}`` from :func:`plot_umaps`.
+    command
+        The command to record (default ``sys.argv``).
+
+    Returns
+    -------
+    Path of ``report.md``.
+
+    Examples
+    --------
+    >>> res = evaluate_genes({"minilm": emb}, "../shared/data/genes", tasks=["ggi"])
+    >>> write_report("report_dir", genes=res)
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta = provenance(command)
+    figures: dict[str, Any] = {"genes": {}, "cells": {}}
+    if confusion_figures and genes and "classes" in genes.get("tasks", {}):
+        for name, r in genes["tasks"]["classes"].items():
+            fname = f"confusion_gene_types_{_slug(name)}.png"
+            plot_confusion(r["confusion_matrix"], r["classes"], out_dir / fname, title=f"gene types, {name} (test set)")
+            figures["genes"].setdefault("classes", {})[name] = fname
+    for dataset, entry in (cells or {}).items():
+        figs: dict[str, dict[str, str]] = {"umap": dict((umaps or {}).get(dataset, {})), "confusion": {}}
+        if confusion_figures:
+            for name, r in entry["results"]["tasks"].items():
+                h = r["knn"]["holdout"]
+                fname = f"confusion_{_slug(dataset)}_{_slug(name)}.png"
+                plot_confusion(h["confusion_matrix"], h["classes"], out_dir / fname, title=f"{dataset}, {name}: 10-NN, 80/20 holdout")
+                figs["confusion"][name] = fname
+        figures["cells"][dataset] = figs
+    payload = _clean({"meta": meta, "genes": genes, "cells": cells, "figures": figures})
+    with atomic_write(out_dir / "results.json", "w") as fh:
+        json.dump(payload, fh, indent=1, allow_nan=False)
+    text = render_markdown(genes=genes, cells=cells, meta=meta, figures=figures, title=title)
+    with atomic_write(out_dir / "report.md", "w") as fh:
+        fh.write(text)
+    return out_dir / "report.md"
+
+
+__all__ = ["PUBLISHED", "plot_confusion", "plot_umaps", "provenance", "render_markdown", "write_report"]
