@@ -93,6 +93,8 @@ def distill_static_model(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         model = distill(model_name=str(src), pca_dims=pca_dims, device="cpu", **distill_kwargs)
+        model.config.pop("max_length", None)  # (else model2vec warns about the change below)
+        model.max_length = None  # static models read every token; record it in the saved config
         model.save_pretrained(str(tmp))
         (tmp / "genept_source.json").write_text(
             json.dumps({"source": str(src), "pca_dims": pca_dims, "model2vec": m2v.__version__, **{k: repr(v) for k, v in distill_kwargs.items()}})
