@@ -174,14 +174,15 @@ def test_programs_with_annotations_name_the_best_term(themed):
 
 def test_program_terms_need_several_members():
     texts = {
-        "A1": "zinc finger transcription factor AAA1",
-        "A2": "zinc finger transcription repressor",
+        "A1": "zinc finger transcription factor AAA1. Alternative splicing results in multiple transcript variants.",
+        "A2": "zinc finger transcription repressor.\nMultiple transcript variants encoding different isoforms have been found.",
         "B1": "potassium channel voltage gated",
         "B2": "potassium channel inward rectifier",
         "C1": "unrelated kinase",
     }
     terms = program_terms({"A": ["A1", "A2"], "B": ["B1", "B2"], "empty": ["nope"]}, texts, n_terms=3)
     assert terms["A"][0] in ("zinc finger", "finger transcription") and "aaa1" not in terms["A"]
+    assert not any("variant" in t or "splicing" in t for t in terms["A"])  # RefSeq boilerplate is ignored
     assert "potassium channel" in terms["B"] and "potassium" not in terms["B"]  # the pair replaces the word
     assert terms["empty"] == []
     with pytest.raises(ValueError, match="no gene texts"):
@@ -228,6 +229,14 @@ def test_score_programs_with_missing_genes(themed):
     assert scores["P9"].isna().all() and scores.drop(columns="P9").notna().all().all()
     with pytest.raises(KeyError, match="gene_programs"):
         score_programs(adata, key="nothing")
+
+
+def test_score_programs_without_reference_genes():
+    rng = np.random.default_rng(0)
+    a = ad.AnnData(np.log1p(rng.poisson(3, (20, 6)).astype(np.float32) + 0.5), var=pd.DataFrame(index=list("ABCDEF")))
+    a.uns["genept_programs"] = {"programs": {"P0": np.array(list("ABCDEF"))}}  # every gene in the program
+    with pytest.raises(ValueError, match="lower n_bins"):
+        score_programs(a)
 
 
 def test_programs_survive_h5ad(themed, tmp_path):

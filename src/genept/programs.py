@@ -42,8 +42,12 @@ __all__ = ["gene_programs", "program_enrichment", "program_heatmap", "program_te
 _TEMPLATE_WORDS = (
     "gene", "genes", "symbol", "full", "name", "type", "known", "summary", "ontology", "protein", "coding",
     "provided", "refseq", "encodes", "encoded", "encoding", "jan", "feb", "mar", "apr", "may", "jun", "jul",
-    "aug", "sep", "oct", "nov", "dec",
+    "aug", "sep", "oct", "nov", "dec", "cell", "cells",
 )  # fmt: skip
+# RefSeq sentences about transcript variants and pseudogenes: the most common sentences of the
+# corpus, about gene structure rather than function; left to them, they name whole programs.
+_BOILERPLATE = re.compile(r"(transcript|splice|spliced)\s+variants?|isoforms? ha(ve|s) been|pseudogene", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?\]])\s+|\n")
 _TOKEN = re.compile(r"\b[a-z][a-z0-9\-]+\b")
 
 
@@ -52,6 +56,7 @@ def _analyzer(stop_words: frozenset[str]):
     removed stop words: "involved in ribosome" -> "involved ribosome")."""
 
     def analyze(text: str) -> list[str]:
+        text = " ".join(s for s in _SENTENCE.split(text) if not _BOILERPLATE.search(s))
         words = _TOKEN.findall(text.lower())
         keep = [w not in stop_words for w in words]
         out = [w for w, k in zip(words, keep, strict=True) if k]
@@ -312,7 +317,8 @@ def program_terms(
     Every text of ``texts`` is a TF-IDF document (English stop words and the corpus template's
     own words removed, sublinear term frequency, unigrams and bigrams seen in at least two
     texts; pairs are adjacent words). A program's profile is the mean TF-IDF vector of its members' texts; terms rank by
-    how much that profile exceeds the mean over *all* texts. A term must occur in at least
+    how much that profile exceeds the mean over *all* texts. Sentences about transcript
+    variants, isoforms and pseudogenes (RefSeq's most common sentences) are left out. A term must occur in at least
     ``min_genes`` member texts (fewer when the program has fewer texts), so one gene's own
     symbol cannot name a program. A word pair replaces the single words it contains.
 
@@ -692,10 +698,11 @@ def score_programs(
                     view, present, ctrl_size=ctrl_size, n_bins=n_bins, score_name="_score",
                     random_state=random_state, use_raw=False,
                 )  # fmt: skip
-            except ValueError as err:
+            except (ValueError, RuntimeError) as err:
                 raise ValueError(
-                    f"program {name}: scanpy.tl.score_genes failed ({err}). With few genes outside the programs "
-                    f"({adata.n_vars} genes in all) there may be no reference genes: lower n_bins (now {n_bins})."
+                    f"program {name}: scanpy.tl.score_genes failed ({err}): too few genes outside the program "
+                    f"({adata.n_vars} genes in all) to draw reference genes from. Score a matrix with more genes, "
+                    f"or lower n_bins (now {n_bins})."
                 ) from err
         scores[name] = view.obs["_score"].to_numpy(dtype=np.float32)
     adata.obsm[f"{key}_scores"] = scores.astype(np.float32)
@@ -792,7 +799,8 @@ def program_heatmap(
     if n_rows * n_cols <= 400:
         for i in range(n_rows):
             for j in range(n_cols):
-                ax.text(j, i, f"{means.iat[i, j]:.2f}", ha="center", va="center", fontsize=6)
+                dark = abs(shown[i, j]) > 0.6 * vmax
+                ax.text(j, i, f"{means.iat[i, j]:.2f}", ha="center", va="center", fontsize=6, color="white" if dark else "black")
     ax.set_xlabel(groupby)
     ax.figure.colorbar(im, ax=ax, label="z-score across groups" if standard_scale else "mean score", shrink=0.8)
     if path is not None:
