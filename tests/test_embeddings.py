@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 
@@ -166,3 +167,54 @@ def test_embed_genes_empty_corpus():
     empty = GeneCorpus({}, pd.DataFrame(columns=["source", "version", "composed", "sha256"]))
     with pytest.raises(ValueError, match="empty"):
         embed_genes(empty, "hashing", cache=None)
+
+
+# -- CLI: genept genes embed / import --------------------------------------------------------
+def test_cli_embed_hashing_and_cache(corpus, tmp_path, capsys):
+    from genept.cli import main
+
+    corpus_path = corpus.save(tmp_path / "corpus.json.gz")
+    args = ["genes", "embed", "--corpus", str(corpus_path), "--encoder", "hashing", "-o", str(tmp_path / "g.npz"), "--cache", str(tmp_path / "c.sqlite"), "-q"]
+    assert main(args) == 0
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "embedded 5 genes (512-d)" in out
+    assert "from cache: 0; newly encoded: 5" in out and "from cache: 5; newly encoded: 0" in out
+    assert "composed text (no written summary): 2 genes: LINC01128, OR4F5" in out
+    assert GeneEmbeddings.load(tmp_path / "g.npz").meta["n_composed"] == 2
+    assert main(["genes", "embed", "--corpus", str(corpus_path), "--encoder", "hashing", "-o", str(tmp_path / "x.npz"), "--dimensions", "8"]) == 2
+    assert "openai:MODEL encoders only" in capsys.readouterr().err
+
+
+def test_cli_embed_openai_asks_before_paying(corpus, tmp_path, capsys, monkeypatch):
+    from openai_server import FakeOpenAI
+
+    from genept.cli import main
+
+    pytest.importorskip("openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    corpus_path = corpus.save(tmp_path / "corpus.json.gz")
+    with FakeOpenAI(dim=8, api_key="k") as srv:
+        base = ["genes", "embed", "--corpus", str(corpus_path), "--encoder", "openai:text-embedding-3-small", "--base-url", srv.base_url,
+                "--dimensions", "8", "-o", str(tmp_path / "o.npz"), "--cache", str(tmp_path / "c.sqlite"), "-q"]
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        assert main(base) == 2  # not a terminal and no --yes: refuse
+        assert "--yes" in capsys.readouterr().err and srv.requests == []
+        assert main([*base, "--yes"]) == 0
+        out = capsys.readouterr().out
+        assert "5 texts to send" in out and "$0.00" in out and "embedded 5 genes (8-d)" in out
+        assert main(base) == 0  # everything cached: nothing to pay, no question
+        assert "0 texts to send" in capsys.readouterr().out
+        assert sum(len(r.inputs) for r in srv.requests) == 5
+
+
+def test_cli_import(tmp_path, capsys):
+    from genept.cli import main
+
+    path = tmp_path / "genept.pickle"
+    path.write_bytes(pickle.dumps({"CD3E": [0.1, 0.2, 0.3], "INS": [0.3, 0.2, 0.1]}))
+    assert main(["genes", "import", str(path), "-o", str(tmp_path / "g.npz")]) == 0
+    assert "imported 2 genes x 3" in capsys.readouterr().out
+    assert GeneEmbeddings.load(tmp_path / "g.npz").genes.tolist() == ["CD3E", "INS"]
+    (tmp_path / "t.csv").write_text("gene,a,b\nCD3E,1,2\n")
+    assert main(["genes", "import", str(tmp_path / "t.csv"), "-o", str(tmp_path / "t.npz")]) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def _read_ids(args: argparse.Namespace) -> list[str] | None:
@@ -69,6 +70,72 @@ def _build_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _embed(args: argparse.Namespace) -> int:
+    from genept.embeddings import embed_genes
+    from genept.encoders import get_encoder
+    from genept.encoders.cache import CachedEncoder
+    from genept.genes.corpus import GeneCorpus
+
+    corpus = GeneCorpus.load(args.corpus)
+    kind = args.encoder.partition(":")[0]
+    if args.cache and args.no_cache:
+        raise ValueError("give --cache PATH or --no-cache, not both")
+    if (args.base_url or args.dimensions) and kind != "openai":
+        raise ValueError("--base-url and --dimensions apply to openai:MODEL encoders only")
+    if args.dtype and kind != "minilm":
+        raise ValueError("--dtype applies to the minilm encoder only")
+    kwargs: dict = {}
+    if args.batch_size and kind != "hashing":
+        kwargs["batch_size"] = args.batch_size
+    if kind == "openai":
+        kwargs.update({k: v for k, v in (("base_url", args.base_url), ("dimensions", args.dimensions)) if v})
+    if args.dtype:
+        kwargs["dtype"] = args.dtype
+    encoder = get_encoder(args.encoder, **kwargs)
+    if not args.no_cache:
+        encoder = CachedEncoder(encoder, args.cache)
+    if kind == "openai":
+        todo = encoder.missing(corpus.texts.values()) if isinstance(encoder, CachedEncoder) else list(corpus.texts.values())
+        tokens, cost = encoder.estimate(todo)
+        price = "unknown cost" if cost is None else f"about ${cost:.2f} (an upper estimate)"
+        print(f"{len(todo):,} texts to send to {args.encoder} (~{tokens:,} tokens, {price}); {len(corpus) - len(todo):,} already cached")
+        if todo and not args.yes:
+            if not sys.stdin.isatty():
+                raise ValueError("this job calls a paid API; pass --yes to confirm")
+            if input("proceed? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("cancelled")
+                return 1
+    emb = embed_genes(corpus, encoder, cache=None, show_progress=not args.quiet)
+    emb.save(args.output)
+    st = emb.meta["encode_stats"]
+    composed = emb.meta["composed_genes"]
+    limit = encoder.max_tokens
+    print(f"embedded {len(emb):,} genes ({emb.dim}-d) with {emb.meta['encoder']}")
+    print(f"  from cache: {st['n_cached']:,}; newly encoded: {len(emb) - st['n_cached']:,}")
+    if limit:
+        print(f"  truncated (longer than {limit} tokens, only the start was read): {st['n_truncated']:,}")
+    head = ", ".join(composed[:8]) + (", ..." if len(composed) > 8 else "")
+    print(f"  composed text (no written summary): {len(composed):,} gene{'' if len(composed) == 1 else 's'}" + (f": {head}" if composed else ""))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from genept.embeddings import GeneEmbeddings
+
+    name = Path(args.input).name.lower().removesuffix(".gz")
+    if name.endswith((".pkl", ".pickle")):
+        emb = GeneEmbeddings.from_pickle(args.input)
+    elif name.endswith(".npz"):
+        emb = GeneEmbeddings.load(args.input)
+    else:
+        emb = GeneEmbeddings.from_table(args.input)
+    emb.save(args.output)
+    print(f"imported {len(emb):,} genes x {emb.dim} from {args.input}")
+    print(f"wrote {args.output}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     genes = sub.add_parser("genes", help="gene identifiers, texts and embeddings")
     gsub = genes.add_subparsers(dest="genes_command", metavar="SUBCOMMAND", required=True)
@@ -96,3 +163,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache-dir", default=None, help="where network sources cache responses (default ~/.cache/genept)")
     p.add_argument("--report", help="write the coverage report as JSON here")
     p.set_defaults(func=_build_corpus)
+
+    p = gsub.add_parser(
+        "embed",
+        help="embed the gene texts of a corpus with a text encoder",
+        description="Encoders: minilm (offline default, all-MiniLM-L6-v2), static (model2vec, distilled once from MiniLM), "
+        "openai:MODEL (any OpenAI-compatible API; key from OPENAI_API_KEY), hashing (lexical baseline). "
+        "Vectors are cached (SQLite) so an interrupted run resumes where it stopped.",
+    )
+    p.add_argument("--corpus", required=True, help="corpus file from build-corpus (.json or .json.gz)")
+    p.add_argument("--encoder", default="minilm", help="minilm | static | openai:MODEL | hashing (default minilm)")
+    p.add_argument("-o", "--output", required=True, help="gene embeddings to write (.npz)")
+    p.add_argument("--cache", metavar="PATH", default=None, help="embedding cache file (default ~/.cache/genept/embeddings.sqlite; GENEPT_CACHE_DIR moves it)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    p.add_argument("--base-url", help="API root for openai:MODEL (default $OPENAI_BASE_URL or OpenAI's)")
+    p.add_argument("--dimensions", type=int, help="shorter output vectors (openai text-embedding-3-* only)")
+    p.add_argument("--dtype", choices=["float32", "bfloat16", "auto"], help="minilm compute type (bfloat16 needs AVX-512 BF16 or AMX)")
+    p.add_argument("--batch-size", type=int, help="texts per batch (and per cache commit)")
+    p.add_argument("--yes", action="store_true", help="do not ask before calling a paid API")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_embed)
+
+    p = gsub.add_parser(
+        "import",
+        help="import gene embeddings made elsewhere (GenePT pickles, TSV/CSV/parquet tables)",
+        description="A GenePT pickle ({symbol: vector}; loaded with a restricted unpickler that runs no code), or a table "
+        "whose first column is the gene and the other columns numbers.",
+    )
+    p.add_argument("input", help="a .pickle/.pkl, .tsv/.csv (optionally .gz), .parquet or genept .npz file")
+    p.add_argument("-o", "--output", required=True, help="gene embeddings to write (.npz)")
+    p.set_defaults(func=_import)

@@ -277,6 +277,12 @@ class CachedEncoder:
             raise AttributeError(attr)
         return getattr(self.encoder, attr)
 
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts of ``texts`` not in the cache yet (what :meth:`encode` would send)."""
+        unique = {text_key(t): t for t in texts}
+        found = self.cache.lookup(self.encoder.identity, list(unique))
+        return [t for k, t in unique.items() if k not in found]
+
     def _truncation_mask(self, batch: list[str], n_new: int) -> list[bool]:
         if n_new == 0:
             return [False] * len(batch)

@@ -200,10 +200,18 @@ class LocalEncoder:
             kwargs: dict[str, Any] = {}
             if self.dtype == "bfloat16":
                 kwargs["model_kwargs"] = {"dtype": torch.bfloat16}
-            with _torch_threads(self.threads):
-                self._model = st.SentenceTransformer(
-                    str(self.model_path), device=self.device, local_files_only=True, **kwargs
-                )
+            from transformers.utils import logging as hf_logging
+
+            bars = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()  # a "Loading weights" bar on every load is noise
+            try:
+                with _torch_threads(self.threads):
+                    self._model = st.SentenceTransformer(
+                        str(self.model_path), device=self.device, local_files_only=True, **kwargs
+                    )
+            finally:
+                if bars:
+                    hf_logging.enable_progress_bar()
             if self.max_tokens is None:
                 self.max_tokens = int(self._model.max_seq_length)
         return self._model
