@@ -56,6 +56,13 @@ def _as(kind: str, counts: np.ndarray, tmp_path):
         ad.AnnData(X=X).write_h5ad(path)
         return ad.read_h5ad(path, backed="r").X
     da = pytest.importorskip("dask.array")
+    if kind == "lazy_h5ad":  # what anndata.experimental.read_elem_lazy gives for a file on disk
+        import h5py
+        from anndata.experimental import read_elem_lazy
+
+        path = tmp_path / "lazy.h5ad"
+        ad.AnnData(X=sp.csr_matrix(counts)).write_h5ad(path)
+        return read_elem_lazy(h5py.File(path, "r")["X"], chunks=(13, -1))
     if kind == "dask_csr":
         return da.from_array(sp.csr_matrix(counts), chunks=(10, 7))  # chunks across genes too
     if kind == "dask_dense":
@@ -63,7 +70,7 @@ def _as(kind: str, counts: np.ndarray, tmp_path):
     raise AssertionError(kind)
 
 
-KINDS = ["dense", "csr", "csc", "backed_csr", "backed_dense", "dask_csr", "dask_dense"]
+KINDS = ["dense", "csr", "csc", "backed_csr", "backed_dense", "lazy_h5ad", "dask_csr", "dask_dense"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

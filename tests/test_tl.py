@@ -91,6 +91,31 @@ def test_genept_s_records_encoder_and_truncation(small_adata):
     assert rec["encoder"]["identity"].startswith("hashing:dim=32")
     assert rec["truncation"]["method"] == "no_limit"
     assert rec["truncation"]["genes_in_sentence_median"] == 10
+    assert rec["coverage"]["n_genes_resolved"] == 40
+
+
+def test_genept_s_truncation_counted_with_the_encoders_tokenizer(small_adata):
+    class Limited:
+        """Hashing vectors; one token per character of each word plus two special tokens; 40-token limit."""
+
+        name, identity, dim, max_tokens = "limited", "limited:v1", 16, 40
+
+        def __init__(self):
+            self.inner = get_encoder("hashing", dim=16)
+            self.stats = self.inner.stats
+
+        def count_tokens(self, texts):
+            return [2 + sum(len(w) for w in t.split()) for t in texts]
+
+        def encode(self, texts, *, show_progress=False):
+            return self.inner.encode(texts)
+
+    genept.tl.embed_cells(small_adata, method="s", encoder=Limited(), prefix="", cache=False)
+    tr = small_adata.uns["genept"]["X_genept_s"]["truncation"]
+    assert tr["method"] == "tokenizer" and tr["max_tokens"] == 40
+    # symbols of 2-7 characters in a 38-token budget: between 5 and 19 genes fit
+    assert 5 <= tr["genes_seen_min"] <= tr["genes_seen_median"] <= tr["genes_seen_max"] <= 19
+    assert tr["n_cells_truncated"] == small_adata.n_obs
 
 
 def test_genept_s_empty_cells_get_zero_rows(small_adata):

@@ -78,6 +78,7 @@ def embed_cells(
     gene_embeddings
         For GenePT-w: a :class:`~genept.GeneEmbeddings` or the path of a saved one. Genes are
         matched through symbols, aliases, Ensembl/Entrez ids and, for mouse data, human orthologs.
+        Not used by GenePT-s.
     method
         ``"w"`` or ``"s"``.
     encoder
@@ -219,13 +220,17 @@ def _genept_w(adata, X, var_names, where, gene_embeddings, *, transform, normali
 
 
 def _genept_s(adata, X, var_names, where, encoder, *, top_k, prefix, separator, species, chunk_size, cache, show_progress):
-    from genept.cells.sentences import TokenBudget, embed_sentences, iter_sentence_blocks, sentence_symbols, truncation_summary
+    from genept.cells.sentences import TokenBudget, embed_sentences, iter_sentence_blocks, truncation_summary
     from genept.cells.validation import check_inputs
     from genept.encoders.base import EncodeStats
 
     check_inputs(X, var_names, n_obs=adata.n_obs, where=where)
     enc = _encoder(encoder, cache)
-    words = sentence_symbols(var_names, species=species)
+    from genept.genes.ids import GeneResolver
+
+    symbols = GeneResolver.default().to_symbols([str(v) for v in var_names], species=species)
+    words = [s or str(v) for s, v in zip(symbols, var_names, strict=True)]
+    n_resolved = sum(s is not None for s in symbols)
     n_renamed = sum(w != str(v) for w, v in zip(words, var_names, strict=True))
     budget = TokenBudget(enc, words, prefix=prefix, separator=separator)
     sentences: list[str] = []
@@ -256,6 +261,7 @@ def _genept_s(adata, X, var_names, where, encoder, *, top_k, prefix, separator, 
         "coverage": {
             "n_cells": int(len(sentences)),
             "n_genes": int(len(words)),
+            "n_genes_resolved": int(n_resolved),
             "n_genes_renamed_to_hgnc": int(n_renamed),
             "n_empty_cells": int(empty.sum()),
             "n_distinct_sentences": int(n_distinct),
