@@ -99,21 +99,23 @@ def align_labels(
     labels = np.asarray(labels, dtype=object)
     if genes.shape != labels.shape:
         raise ValueError(f"{genes.size} genes but {labels.size} labels")
-    keep, n_conf_ids, n_dup_ids = _dedupe(genes, labels)
-    genes, labels = genes[keep], labels[keep]
     rows = _rows(embeddings, genes, species=species)
     if fallback_ids is not None:
-        fallback = np.asarray([str(f).strip() for f in fallback_ids], dtype=object)[keep]
+        fallback = np.asarray([str(f).strip() for f in fallback_ids], dtype=object)
         miss = np.flatnonzero(rows < 0)
         if miss.size:
             rows[miss] = _rows(embeddings, fallback[miss], species=species)
+    # Coverage counts distinct listed genes, before any is dropped for contradicting itself.
+    listed = pd.Series(rows >= 0).groupby(genes).any()
+    keep, n_conf_ids, n_dup_ids = _dedupe(genes, labels)
+    rows, labels = rows[keep], labels[keep]
     found = rows >= 0
     keep2, n_conf_rows, n_dup_rows = _dedupe(rows[found], labels[found])
     rows, out_labels = rows[found][keep2], labels[found][keep2]
     coverage = {
-        "n_genes": int(genes.size),
-        "n_with_embedding": int(found.sum()),
-        "fraction": float(found.mean()) if genes.size else 0.0,
+        "n_genes": int(listed.size),
+        "n_with_embedding": int(listed.sum()),
+        "fraction": float(listed.mean()) if listed.size else 0.0,
         "n_conflicting_labels": n_conf_ids + n_conf_rows,
         "n_duplicates_merged": n_dup_ids + n_dup_rows,
         "n_used": int(rows.size),
@@ -152,8 +154,9 @@ def functional_classes(
     """Predict a gene's Ensembl biotype from its embedding (GenePT's "15 functional classes").
 
     Rows with a missing type are dropped; a gene name listed under several types is dropped
-    (Geneformer's table has 663 such names, which would otherwise sit in train and test with
-    different labels); a name listed twice under one type is kept once. Classes with more than
+    (Geneformer's table has hundreds; kept, one vector would sit in train and test with different
+    labels); a name listed twice under one type is kept once, and so is a vector reached by two
+    names. The counts are in ``coverage``. Classes with more than
     ``min_genes`` embedded genes are kept. Logistic regression on standardised vectors, stratified
     ``1 - test_size`` / ``test_size`` split.
 
@@ -407,14 +410,16 @@ def gene_interactions(
 
 # -- 4. GO terms ------------------------------------------------------------------------------
 def load_go(data_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """Read ``go_annotations_human_2022.tsv.gz``, ``go_parents_2022.tsv.gz`` and ``go_terms_2022.tsv.gz``."""
+    """Read ``go_annotations_human_2022.tsv.gz``, ``go_parents_2022.tsv.gz`` and (if present) ``go_terms_2022.tsv.gz``."""
     data_dir = Path(data_dir)
-    read = lambda name: pd.read_csv(data_dir / name, sep="\t", dtype=str, keep_default_na=False)  # noqa: E731
-    return {
-        "annotations": read("go_annotations_human_2022.tsv.gz"),
-        "parents": read("go_parents_2022.tsv.gz"),
-        "terms": read("go_terms_2022.tsv.gz"),
-    }
+    files = {"annotations": "go_annotations_human_2022.tsv.gz", "parents": "go_parents_2022.tsv.gz", "terms": "go_terms_2022.tsv.gz"}
+    out = {}
+    for key, name in files.items():
+        path = data_dir / name
+        if key == "terms" and not path.exists():
+            continue  # term names only label the report
+        out[key] = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    return out
 
 
 def propagate_annotations(
@@ -448,8 +453,9 @@ def propagate_annotations(
         memo[term] = frozenset(seen)
         return memo[term]
 
-    ont = dict(zip(parents["child_go_id"], parents["ontology"], strict=False))
-    ont.update(dict(zip(annotations["go_id"], annotations["ontology"], strict=False)))
+    ont = dict(zip(parents["parent_go_id"], parents["ontology"], strict=True))
+    ont.update(zip(parents["child_go_id"], parents["ontology"], strict=True))
+    ont.update(zip(annotations["go_id"], annotations["ontology"], strict=True))
     pairs = {(g, a) for g, t in zip(annotations["symbol"], annotations["go_id"], strict=True) for a in ancestors(t)}
     frame = pd.DataFrame(sorted(pairs), columns=["symbol", "go_id"])
     frame["ontology"] = frame["go_id"].map(ont).fillna("")

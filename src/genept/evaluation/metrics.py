@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import rankdata
 
 
 def mean_sd(values: Sequence[float] | np.ndarray) -> dict[str, float]:
@@ -67,6 +66,8 @@ def roc_auc_columns(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     >>> roc_auc_columns(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
     array([0.75])
     """
+    from scipy.stats import rankdata
+
     y = np.asarray(y_true)
     s = np.asarray(scores, dtype=np.float64)
     if y.ndim == 1:

@@ -282,7 +282,8 @@ def _cell_markdown(dataset: str, entry: Mapping[str, Any], figures: Mapping[str,
             bm = r["batch_mixing"]
             row += [f"{_f(bm['same_batch'])} ({_f(bm['expected'])})", _pm(km.get("batch_ari"))]
         rows.append(row)
-    header = ["embedding", "dim", "10-NN accuracy (5-fold)", "10-NN macro F1 (5-fold)", "10-NN macro F1 (80/20)", "k-means ARI", "k-means AMI", "Leiden best ARI (res.)", "Leiden best AMI (res.)", "ASW (cosine)"]
+    knn, cv = f"{s['k']}-NN", f"{s['n_splits']}-fold"
+    header = ["embedding", "dim", f"{knn} accuracy ({cv})", f"{knn} macro F1 ({cv})", f"{knn} macro F1 (80/20)", "k-means ARI", "k-means AMI", "Leiden best ARI (res.)", "Leiden best AMI (res.)", "ASW (cosine)"]
     if has_batch:
         header += ["same-batch kNN share (random)", "k-means ARI vs batch"]
     out += _table(header, rows)
@@ -307,7 +308,7 @@ def _cell_markdown(dataset: str, entry: Mapping[str, Any], figures: Mapping[str,
     for name, f in figures.get("umap", {}).items():
         out.append(f"![UMAP {dataset} {name}]({f})")
     for name, f in figures.get("confusion", {}).items():
-        out.append(f"![kNN confusion {dataset} {name}]({f})")
+        out.append(f"![kNN confusion (held-out cells) {dataset} {name}]({f})")
     out.append("")
     return out
 
@@ -336,13 +337,15 @@ def render_markdown(
         out += _gene_markdown(genes, figures.get("genes", {}))
     if cells:
         out += ["## Cell-level tasks", ""]
+        s0 = next(iter(cells.values()))["results"]["settings"]
         out.append(
-            "10-NN: cosine majority vote, stratified 5-fold CV (mean ± sd over folds) and one stratified 80/20 split. "
-            "k-means: k = number of labels, 5 seeds (mean ± sd). Leiden: scanpy cosine kNN graph (15 neighbours), best over "
-            "resolutions (chosen with the labels, so optimistic). ASW: silhouette of the labels, cosine, in [-1, 1]. Same-batch "
-            "kNN share: share of each cell's 10 neighbours from its own batch, beside the share expected for random neighbours, "
-            "sum_b n_b(n_b-1) / (N(N-1)). `random_w:<name>` = GenePT-w from Gaussian gene vectors; `pca` = normalize_total, log1p, "
-            "2000 HVG, 50 PCs."
+            f"{s0['k']}-NN: cosine majority vote, stratified {s0['n_splits']}-fold CV (mean ± sd over folds) and one "
+            f"stratified 80/20 split. k-means: k = number of labels, {s0['n_seeds']} seeds (mean ± sd). Leiden: scanpy "
+            "cosine kNN graph (15 neighbours), best over resolutions "
+            f"{', '.join(f'{r:g}' for r in s0['resolutions'])} (chosen with the labels, so optimistic). ASW: silhouette "
+            f"of the labels, cosine, in [-1, 1]. Same-batch kNN share: share of each cell's {s0['k']} neighbours from its "
+            "own batch, beside the share expected for random neighbours, sum_b n_b(n_b-1) / (N(N-1)). `random_w:<name>` = "
+            "GenePT-w from Gaussian gene vectors (same genes and dimension); `pca` = normalize_total, log1p, 2000 HVG, 50 PCs."
         )
         out.append("")
         for dataset, entry in cells.items():
@@ -353,6 +356,7 @@ def render_markdown(
         + "; ".join(f"{k} {lr:.3f} / {rf:.3f}" for k, (lr, rf) in PUBLISHED["property"].items())
         + "."
     )
+    out.append("")
     pc = PUBLISHED["cells_hpancreas"]
     out.append(
         f"Cell level on hPancreas (a different dataset from the cells here): GenePT-w k-means ARI {pc['kmeans_ari']:.2f} / "
@@ -411,7 +415,7 @@ def write_report(
             for name, r in entry["results"]["tasks"].items():
                 h = r["knn"]["holdout"]
                 fname = f"confusion_{_slug(dataset)}_{_slug(name)}.png"
-                plot_confusion(h["confusion_matrix"], h["classes"], out_dir / fname, title=f"{dataset}, {name}: 10-NN, 80/20 holdout")
+                plot_confusion(h["confusion_matrix"], h["classes"], out_dir / fname, title=f"{dataset}, {name}: {r['knn']['k']}-NN, held-out cells")
                 figs["confusion"][name] = fname
         figures["cells"][dataset] = figs
     payload = _clean({"meta": meta, "genes": genes, "cells": cells, "figures": figures})
