@@ -52,8 +52,11 @@ def files(tmp_path_factory):
         for i in range(10):
             fh.write(f"{i}\tIFN{i}\tGO:0000002\tIDA\tBP\n")
             fh.write(f"{i}\tRIB{i}\tGO:0000003\tND\tBP\n")  # ND: dropped
+            fh.write(f"{i}\tECM{i}\tGO:0000004\tIEA\tBP\n")
+            fh.write(f"{i}\tRIB{i}\tGO:0000005\tIEA\tBP\n")
     with gzip.open(d / "go_terms.tsv.gz", "wt") as fh:
-        fh.write("go_id\tontology\tterm\tdefinition\nGO:0000002\tBP\tantiviral defense\tx\nGO:0000003\tBP\ttranslation\ty\n")
+        fh.write("go_id\tontology\tterm\tdefinition\nGO:0000002\tBP\tantiviral defense\tx\nGO:0000003\tBP\ttranslation\ty\n"
+                 "GO:0000004\tBP\tmatrix\tz\nGO:0000005\tBP\tribosome\tw\n")
     return d
 
 

@@ -253,3 +253,28 @@ def test_programs_survive_h5ad(themed, tmp_path):
     assert b.uns["genept_programs"]["programs"]["P0"].tolist() == a.uns["genept_programs"]["programs"]["P0"].tolist()
     assert b.obsm["genept_programs_scores"].shape == (90, 3)
     assert b.var["genept_programs"].equals(a.var["genept_programs"])
+
+
+def test_read_go_sets_filters_and_propagates(tmp_path):
+    from genept.programs import read_go_sets
+
+    (tmp_path / "ann.tsv").write_text(
+        "symbol\tgo_id\tevidence\tontology\nA\tGO:3\tIDA\tBP\nB\tGO:2\tIEA\tBP\nC\tGO:2\tND\tBP\nD\tGO:9\tIDA\tCC\n"
+    )
+    (tmp_path / "terms.tsv").write_text(
+        "go_id\tontology\tterm\nGO:1\tBP\troot process\nGO:2\tBP\tmiddle\nGO:3\tBP\tleaf\nGO:9\tCC\tplace\n"
+    )
+    (tmp_path / "parents.tsv").write_text(
+        "child_go_id\tparent_go_id\trelationship_type\tontology\nGO:3\tGO:2\tisa\tBP\nGO:2\tGO:1\tpart of\tBP\n"
+        "GO:3\tGO:7\tregulates\tBP\n"
+    )
+    direct, names = read_go_sets(tmp_path / "ann.tsv", tmp_path / "terms.tsv")
+    assert sorted(map(tuple, direct.to_numpy().tolist())) == [("A", "GO:3"), ("B", "GO:2")]  # ND and CC dropped
+    assert names["GO:2"] == "middle"
+    full, _ = read_go_sets(tmp_path / "ann.tsv", tmp_path / "terms.tsv", tmp_path / "parents.tsv")
+    pairs = set(map(tuple, full.to_numpy().tolist()))
+    assert pairs == {("A", "GO:3"), ("A", "GO:2"), ("A", "GO:1"), ("B", "GO:2"), ("B", "GO:1")}  # not via 'regulates'
+    cc, _ = read_go_sets(tmp_path / "ann.tsv", tmp_path / "terms.tsv", ontologies=["CC"])
+    assert cc["symbol"].tolist() == ["D"]
+    with pytest.raises(ValueError, match="missing column"):
+        read_go_sets(tmp_path / "terms.tsv")

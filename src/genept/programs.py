@@ -153,9 +153,8 @@ def gene_programs(
     Each gene is linked to its ``n_neighbors - 1`` most similar genes (exact cosine similarity
     of the embeddings; edge weight = similarity, an edge kept when either end chose it) and the
     graph is split with Leiden (igraph, modularity objective with ``resolution``, iterated until
-    stable). Communities smaller than ``min_size``
-    are not programs; their genes stay unassigned. Programs are numbered ``P0, P1, ...`` by
-    decreasing size.
+    stable). Communities smaller than ``min_size`` are not programs; their genes stay
+    unassigned. Programs are numbered ``P0, P1, ...`` by decreasing size.
 
     Parameters
     ----------
@@ -197,9 +196,10 @@ def gene_programs(
     ``adata.var[key_added]``
         Categorical program id per gene (NaN: not grouped, no embedding or in a small community).
     ``adata.uns[key_added]``
-        ``programs`` (program id -> array of member ``var_names``), ``summary`` (DataFrame: size,
-        first members, ``terms`` and best GO term when named), ``enrichment`` (DataFrame, when
-        ``annotations`` are given) and ``params``.
+        ``programs`` (program id -> array of member ``var_names``), ``summary`` (DataFrame:
+        ``n_genes``, first ``genes``; with ``corpus`` the ``terms``; with ``annotations`` the
+        ``top_term`` and its ``top_term_padj``, empty/NaN when no term has adjusted p < 0.05),
+        ``enrichment`` (the :func:`program_enrichment` table, with ``annotations``) and ``params``.
 
     Examples
     --------
@@ -279,6 +279,7 @@ def gene_programs(
         enrichment = program_enrichment(program_symbols, annotations, background=symbols, term_names=term_names)
         best = enrichment.sort_values(["program", "padj", "pvalue"], kind="stable").groupby("program", observed=True).head(1)
         best = best.set_index("program")
+        best = best[best["padj"] < 0.05]  # a name only from a significant term
         label = best["term_name"].where(best["term_name"] != "", best["term"])
         summary["top_term"] = label.reindex(names).fillna("").astype(str)
         summary["top_term_padj"] = best["padj"].reindex(names).astype(float)
