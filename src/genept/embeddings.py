@@ -323,9 +323,9 @@ def embed_genes(
     if not len(corpus):
         raise ValueError("the corpus is empty; nothing to embed")
     enc = get_encoder(encoder, **encoder_kwargs)
-    if cache is not None and cache is not False:
-        from genept.encoders.cache import CachedEncoder
+    from genept.encoders.cache import CachedEncoder
 
+    if cache is not None and cache is not False and not isinstance(enc, CachedEncoder):
         enc = CachedEncoder(enc, None if cache is True else cache)
     before = EncodeStats(**enc.stats.to_dict())
     genes = corpus.genes
