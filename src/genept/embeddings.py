@@ -308,9 +308,9 @@ def embed_genes(
     Examples
     --------
     >>> from genept import GeneCorpus, embed_genes
-    >>> emb = embed_genes(GeneCorpus.load("corpus.json.gz"))
+    >>> emb = embed_genes(GeneCorpus.load("corpus.json.gz"))  # the 15,134 RefSeq summaries, MiniLM
     >>> emb.meta["encode_stats"]
-    {'n_texts': 15149, 'n_truncated': 230, 'n_cached': 0, 'n_tokens': ...}
+    {'n_texts': 15134, 'n_truncated': 2499, 'n_cached': 0, 'n_tokens': 2513376}
     >>> emb.save("genes_minilm.npz")
     """
     from genept import __version__
