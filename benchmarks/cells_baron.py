@@ -126,7 +126,9 @@ def main() -> int:
     cov_w = adata.uns["genept"]["w_counts"]["coverage"]
     n = adata.n_obs
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    cmd = "python " + " ".join([str(Path(sys.argv[0]).relative_to(ROOT) if Path(sys.argv[0]).is_absolute() else sys.argv[0]), *sys.argv[1:]])
+    script = Path(sys.argv[0])
+    script = script.relative_to(ROOT) if script.is_absolute() else script
+    cmd = " ".join(["python", str(script), *sys.argv[1:]])
     lines = [
         "# Cell embeddings on Baron 2016 human pancreas",
         "",

@@ -31,9 +31,8 @@ def format_record(record: Mapping[str, Any]) -> str:
         enc = record.get("encoder", {})
         tr = record.get("truncation", {})
         lines.append(f"  encoder: {enc.get('identity', '?')}")
-        lines.append(
-            f"  sentences: {cov.get('n_distinct_sentences', 0):,} distinct; {enc.get('encode_stats', {}).get('n_cached', 0):,} from the cache"
-        )
+        n_cached = enc.get("encode_stats", {}).get("n_cached", 0)
+        lines.append(f"  sentences: {cov.get('n_distinct_sentences', 0):,} distinct; {n_cached:,} from the cache")
         if tr.get("method") == "no_limit":
             lines.append(f"  the encoder reads whole sentences (median {tr.get('genes_in_sentence_median', 0):g} genes)")
         else:
@@ -119,7 +118,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoder", default=None, help="text encoder for --method s: minilm (default), static, hashing, openai:MODEL")
     p.add_argument("--layer", default=None, help="use adata.layers[LAYER] instead of X")
     p.add_argument("--use-raw", action="store_true", help="use adata.raw.X")
-    p.add_argument("--transform", choices=["counts", "log1p", "log1p_cp10k"], default="counts", help="GenePT-w weights (default: values as given)")
+    p.add_argument(
+        "--transform", choices=["counts", "log1p", "log1p_cp10k"], default="counts", help="GenePT-w weights (default: values as given)"
+    )
     p.add_argument("--normalize", choices=["l2", "n_genes", "none"], default="l2", help="GenePT-w row normalisation (default l2)")
     p.add_argument("--top-k", type=int, default=1000, help="GenePT-s: genes per sentence (0: all expressed genes)")
     p.add_argument("--key-added", default=None, help="obsm key (default X_genept_w / X_genept_s)")

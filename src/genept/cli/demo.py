@@ -183,7 +183,9 @@ def _json_default(value: Any) -> Any:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    run_demo(args.out, encoder=args.encoder, cache=not args.no_cache, top_k=args.top_k, plots=not args.no_plots, show_progress=not args.quiet)
+    run_demo(
+        args.out, encoder=args.encoder, cache=not args.no_cache, top_k=args.top_k, plots=not args.no_plots, show_progress=not args.quiet
+    )
     return 0
 
 
