@@ -222,10 +222,10 @@ class GeneEmbeddings:
         name = path.name.lower().removesuffix(".gz")
         if name.endswith((".parquet", ".pq")):
             table = pd.read_parquet(path)
-            if table.index.dtype == object and not pd.api.types.is_numeric_dtype(table.iloc[:, 0]):
-                raise ValueError(f"{path}: the gene column is ambiguous (string index and a non-numeric first column)")
-            if table.index.dtype != object:
+            if pd.api.types.is_numeric_dtype(table.index):  # a default RangeIndex: genes are the first column
                 table = table.set_index(table.columns[0])
+            elif not pd.api.types.is_numeric_dtype(table.iloc[:, 0]):
+                raise ValueError(f"{path}: the gene column is ambiguous (string index and a non-numeric first column)")
         else:
             sep = sep or ("," if name.endswith(".csv") else "\t")
             table = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False)
