@@ -72,7 +72,24 @@ def test_bench_cells_cli(tmp_path, small_adata, capsys):
     small_adata.obsm["X_scgpt"] = np.random.default_rng(0).normal(size=(small_adata.n_obs, 4)).astype(np.float32)
     small_adata.write_h5ad(tmp_path / "cells.h5ad")
     out = tmp_path / "rep"
-    args = ["bench", "cells", str(tmp_path / "cells.h5ad"), "--label", "cell_type", "--batch", "batch", "--genes", str(tmp_path / "g.npz"), "--obsm", "X_scgpt", "--k", "5", "--no-umap", "--out", str(out)]
+    args = [
+        "bench",
+        "cells",
+        str(tmp_path / "cells.h5ad"),
+        "--label",
+        "cell_type",
+        "--batch",
+        "batch",
+        "--genes",
+        str(tmp_path / "g.npz"),
+        "--obsm",
+        "X_scgpt",
+        "--k",
+        "5",
+        "--no-umap",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     assert "genept_w:g" in capsys.readouterr().out
     res = json.loads((out / "results.json").read_text())

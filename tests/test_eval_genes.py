@@ -49,9 +49,9 @@ def test_align_labels_drops_conflicts_and_merges_duplicates():
 
 def test_align_labels_resolves_identifiers_and_catches_same_vector_twice():
     emb = GeneEmbeddings(["CD3E", "CD19", "ACTB"], np.eye(3, dtype=np.float32))
-    # 916 is CD3E's Entrez id and ENSG00000198851 its Ensembl id: three ids, one vector
+    # 916 is CD3E's Entrez id, ENSG00000177455 CD19's and ENSG00000075624 ACTB's Ensembl id: each vector reached twice
     rows, y, cov = align_labels(emb, ["CD3E", "916", "CD19", "ENSG00000177455", "ACTB", "ENSG00000075624"], [1, 0, 1, 1, 0, 0])
-    assert sorted(rows.tolist()) == [1, 2]  # CD3E dropped: its two ids carry different labels
+    assert rows.tolist() == [1, 2] and y.tolist() == [1, 0]  # CD3E dropped: its two ids carry different labels
     assert cov["n_with_embedding"] == 6 and cov["n_conflicting_labels"] == 1 and cov["n_duplicates_merged"] == 2
 
 
@@ -145,7 +145,7 @@ def test_gene_interactions_sum_vs_product():
     V[:, 0] = np.where(rng.random(n_genes) < 0.5, -1.0, 1.0)
     emb = GeneEmbeddings([f"GENE{i:04d}" for i in range(n_genes)], V)
     train, test = _pairs(3000, n_genes, rng), _pairs(1000, n_genes, rng)
-    sign = lambda p: np.array([V[int(a[4:]), 0] * V[int(b[4:]), 0] for a, b in p])  # noqa: E731
+    sign = lambda p: np.array([V[int(a[4:]), 0] * V[int(b[4:]), 0] for a, b in p])
     # Interaction when both genes share the sign of coordinate 0: linear in the product, not in the sum.
     y_tr, y_te = (sign(train) > 0).astype(np.int8), (sign(test) > 0).astype(np.int8)
     test_with_missing = np.vstack([test, [["GENE0001", "NOPE"]]])

@@ -106,7 +106,9 @@ def _bench_cells(args: argparse.Namespace) -> int:
         colors = [args.label] + ([args.batch] if args.batch else [])
         umaps[dataset] = plot_umaps(embs, adata.obs, colors, args.out, prefix=f"{dataset}_", seed=args.seed)
     entry = {"results": results, "embeddings": info, "label_key": args.label, "batch_key": args.batch, "file": str(args.data)}
-    report = write_report(args.out, cells={dataset: entry}, umaps=umaps, command=["genept", *sys.argv[1:]], title="genept cell-level benchmark")
+    report = write_report(
+        args.out, cells={dataset: entry}, umaps=umaps, command=["genept", *sys.argv[1:]], title="genept cell-level benchmark"
+    )
     for name, r in results["tasks"].items():
         print(
             f"{name:<28} 10-NN macro F1 {r['knn']['cv']['f1_macro']['mean']:.3f}  k-means ARI {r['kmeans']['ari']['mean']:.3f}"
@@ -131,7 +133,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--embeddings", action="append", required=True, metavar="[NAME=]FILE.npz", help="gene embeddings (repeatable)")
     p.add_argument("--data-dir", default="../shared/data/genes", help="folder with gene_types_geneformer.csv.gz, gene2vec_ggi/, GO tables")
     p.add_argument("--tasks", default="classes,ggi,go", help="comma-separated subset of classes,ggi,go,property (default: classes,ggi,go)")
-    p.add_argument("--labels", action="append", default=[], metavar="FILE", help="binary gene label file for the property task (repeatable)")
+    p.add_argument(
+        "--labels", action="append", default=[], metavar="FILE", help="binary gene label file for the property task (repeatable)"
+    )
     p.add_argument("--go-max-terms", type=int, default=None, help="evaluate a random subset of this many GO terms (fixed seed)")
     p.add_argument("--go-propagate", action="store_true", help="propagate GO annotations to ancestor terms (is_a, part_of)")
     p.add_argument("--no-random", action="store_true", help="skip the random-embedding control")

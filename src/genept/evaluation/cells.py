@@ -30,7 +30,7 @@ from genept.evaluation.metrics import expected_same_batch_fraction, mean_sd, sam
 
 log = logging.getLogger(__name__)
 
-RESOLUTIONS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+RESOLUTIONS = (0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 def _as_array(X) -> np.ndarray:
@@ -137,8 +137,8 @@ def knn_annotation(
             **_scores(y[te], pred),
             "classes": classes.tolist(),
             "confusion_matrix": confusion_matrix(y[te], pred, labels=classes).tolist(),
-            "n_train": int(len(tr)),
-            "n_test": int(len(te)),
+            "n_train": len(tr),
+            "n_test": len(te),
         },
         "k": int(k),
         "n_splits": int(n_splits),
@@ -193,7 +193,12 @@ def kmeans_clustering(
             ari, ami = _agreement(b, clusters)
             scores["batch_ari"].append(ari)
             scores["batch_ami"].append(ami)
-    return {name: mean_sd(v) for name, v in scores.items() if v} | {"n_clusters": k, "n_seeds": int(n_seeds), "n_init": int(n_init), "seed": int(seed)}
+    return {name: mean_sd(v) for name, v in scores.items() if v} | {
+        "n_clusters": k,
+        "n_seeds": int(n_seeds),
+        "n_init": int(n_init),
+        "seed": int(seed),
+    }
 
 
 def cosine_neighbors(X, n_neighbors: int) -> np.ndarray:
@@ -350,7 +355,15 @@ def scib_scores(
         keys[name] = f"emb{i}"
         work.obsm[keys[name]] = Z
     work.obsm["pre"] = _as_array(pre_integrated)
-    bench = Benchmarker(work, batch_key="batch", label_key="label", embedding_obsm_keys=list(keys.values()), pre_integrated_embedding_obsm_key="pre", n_jobs=1, progress_bar=False)
+    bench = Benchmarker(
+        work,
+        batch_key="batch",
+        label_key="label",
+        embedding_obsm_keys=list(keys.values()),
+        pre_integrated_embedding_obsm_key="pre",
+        n_jobs=1,
+        progress_bar=False,
+    )
     bench.benchmark()
     table = bench.get_results(min_max_scale=False)
     table = table.drop(index="Metric Type", errors="ignore")

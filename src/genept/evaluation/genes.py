@@ -188,10 +188,7 @@ def functional_classes(
     sizes = pd.Series(labels).value_counts()
     classes = sorted(sizes.index[sizes > min_genes])
     if len(classes) < 2:
-        raise ValueError(
-            f"only {len(classes)} gene types have more than {min_genes} embedded genes; "
-            "embed more genes or lower min_genes"
-        )
+        raise ValueError(f"only {len(classes)} gene types have more than {min_genes} embedded genes; embed more genes or lower min_genes")
     keep = np.isin(labels, classes)
     X, y = embeddings.vectors[rows[keep]], labels[keep].astype(str)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
@@ -203,8 +200,8 @@ def functional_classes(
         "classes": classes,
         "class_sizes": {c: int(sizes[c]) for c in classes},
         "confusion_matrix": confusion_matrix(y_te, pred, labels=classes).tolist(),
-        "n_train": int(len(y_tr)),
-        "n_test": int(len(y_te)),
+        "n_train": len(y_tr),
+        "n_test": len(y_te),
         "coverage": coverage,
     }
 
@@ -258,8 +255,7 @@ def read_label_file(path: str | Path, *, positive: str | None = None) -> pd.Seri
     classes = sorted(set(labels))
     if len(classes) != 2:
         raise ValueError(
-            f"{path}: a binary label file needs exactly two label values, found {len(classes)} "
-            f"({classes[:5]}); use 0/1 or two class names"
+            f"{path}: a binary label file needs exactly two label values, found {len(classes)} ({classes[:5]}); use 0/1 or two class names"
         )
     if positive is None:
         positive = "1" if set(classes) == {"0", "1"} else classes[1]
@@ -308,8 +304,7 @@ def gene_property(
     n_pos, n_neg = int(y.sum()), int((y == 0).sum())
     if min(n_pos, n_neg) < n_splits:
         raise ValueError(
-            f"{n_pos} positive and {n_neg} negative genes have embeddings; {n_splits}-fold CV needs at "
-            "least that many of each class"
+            f"{n_pos} positive and {n_neg} negative genes have embeddings; {n_splits}-fold CV needs at least that many of each class"
         )
     X = embeddings.vectors[rows]
     cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
@@ -393,7 +388,7 @@ def gene_interactions(
     for split, (pairs, y) in (("train", train), ("test", test)):
         rows = np.vectorize(gene_rows.__getitem__, otypes=[np.int64])(pairs) if len(pairs) else np.empty((0, 2), np.int64)
         ok = (rows >= 0).all(axis=1)
-        coverage[f"n_pairs_{split}"] = int(len(pairs))
+        coverage[f"n_pairs_{split}"] = len(pairs)
         coverage[f"n_pairs_{split}_used"] = int(ok.sum())
         data[split] = (rows[ok], y[ok])
     for split, (_, y) in data.items():
@@ -642,7 +637,9 @@ def evaluate_genes(
             train, test = read_gene_pairs(ggi, "train"), read_gene_pairs(ggi, "test")
             run("ggi", "ggi", lambda e: gene_interactions(e, train, test, seed=seed))
     if "go" in tasks:
-        files = [data_dir / f for f in ("go_annotations_human_2022.tsv.gz", "go_parents_2022.tsv.gz")] if data_dir else [Path("<no data_dir>")]
+        files = (
+            [data_dir / f for f in ("go_annotations_human_2022.tsv.gz", "go_parents_2022.tsv.gz")] if data_dir else [Path("<no data_dir>")]
+        )
         if need("go", *files):
             go = load_go(data_dir)
             ann = go["annotations"]
@@ -665,7 +662,10 @@ def evaluate_genes(
             "random_control": random_control,
             "go_max_terms": go_max_terms,
             "go_propagate": go_propagate,
-            "embeddings": {name: {"n_genes": len(e), "dim": e.dim, "meta": {k: v for k, v in e.meta.items() if k != "composed"}} for name, e in embeddings.items()},
+            "embeddings": {
+                name: {"n_genes": len(e), "dim": e.dim, "meta": {k: v for k, v in e.meta.items() if k != "composed"}}
+                for name, e in embeddings.items()
+            },
         },
         "timings_s": timings,
     }

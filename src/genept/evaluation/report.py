@@ -57,9 +57,17 @@ def provenance(command: str | Sequence[str] | None = None) -> dict[str, Any]:
     commit = None
     src = Path(__file__).resolve().parent
     try:
-        head = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
         if head.returncode == 0:
-            dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=10)
+            dirty = subprocess.run(
+                ["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
             commit = head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         pass
@@ -206,7 +214,8 @@ def _gene_markdown(genes: Mapping[str, Any], figures: Mapping[str, str]) -> list
             f"Names listed under two or more types (dropped): {c['n_conflicting_labels']:,}; duplicate rows merged: "
             f"{c['n_duplicates_merged']:,}; rows without a type: {c.get('n_missing_type', 0):,}. Classes: "
             + ", ".join(f"{k} ({v:,})" for k, v in first["class_sizes"].items())
-            + ". GenePT's 15 classes came from embeddings of ~33k genes; only the classes our embeddings cover enough are kept."
+            + ". GenePT's 15 classes include many non-coding types; here a type counts only when more than 75 of its genes "
+            "have an embedding, so the class set depends on the embedding's gene coverage."
         )
         out.append("")
         for name, f in figures.get("classes", {}).items():
@@ -242,7 +251,9 @@ def _gene_markdown(genes: Mapping[str, Any], figures: Mapping[str, str]) -> list
         settings = genes.get("settings", {})
         out.append(
             f"Terms with 20..500 annotated embedded genes; annotations {'propagated to ancestors (is_a, part_of)' if settings.get('go_propagate') else 'direct (not propagated)'}; "
-            "evidence ND excluded" + (f"; {settings['go_max_terms']:,} terms sampled (fixed seed)" if settings.get("go_max_terms") else "") + "."
+            "evidence ND excluded"
+            + (f"; {settings['go_max_terms']:,} terms sampled (fixed seed)" if settings.get("go_max_terms") else "")
+            + "."
         )
         out.append("")
     props = [t for t in tasks if t.startswith("property:")]
@@ -250,7 +261,15 @@ def _gene_markdown(genes: Mapping[str, Any], figures: Mapping[str, str]) -> list
         out += [f"### Binary gene property `{task.split(':', 1)[1]}` (5-fold stratified CV, ROC-AUC mean ± sd)", ""]
         rows = []
         for name, r in tasks[task].items():
-            rows.append([name, _cov(r["coverage"]), f"{r['n_pos']:,} / {r['n_neg']:,}", _pm(r.get("logreg", {}).get("auc")), _pm(r.get("random_forest", {}).get("auc"))])
+            rows.append(
+                [
+                    name,
+                    _cov(r["coverage"]),
+                    f"{r['n_pos']:,} / {r['n_neg']:,}",
+                    _pm(r.get("logreg", {}).get("auc")),
+                    _pm(r.get("random_forest", {}).get("auc")),
+                ]
+            )
         out += _table(["embedding", "genes used / listed", "positive / negative", "logistic regression", "random forest"], rows)
     if genes.get("skipped"):
         out.append("Skipped: " + "; ".join(f"{k} ({v})" for k, v in genes["skipped"].items()))
@@ -283,7 +302,18 @@ def _cell_markdown(dataset: str, entry: Mapping[str, Any], figures: Mapping[str,
             row += [f"{_f(bm['same_batch'])} ({_f(bm['expected'])})", _pm(km.get("batch_ari"))]
         rows.append(row)
     knn, cv = f"{s['k']}-NN", f"{s['n_splits']}-fold"
-    header = ["embedding", "dim", f"{knn} accuracy ({cv})", f"{knn} macro F1 ({cv})", f"{knn} macro F1 (80/20)", "k-means ARI", "k-means AMI", "Leiden best ARI (res.)", "Leiden best AMI (res.)", "ASW (cosine)"]
+    header = [
+        "embedding",
+        "dim",
+        f"{knn} accuracy ({cv})",
+        f"{knn} macro F1 ({cv})",
+        f"{knn} macro F1 (80/20)",
+        "k-means ARI",
+        "k-means AMI",
+        "Leiden best ARI (res.)",
+        "Leiden best AMI (res.)",
+        "ASW (cosine)",
+    ]
     if has_batch:
         header += ["same-batch kNN share (random)", "k-means ARI vs batch"]
     out += _table(header, rows)
@@ -415,7 +445,9 @@ def write_report(
             for name, r in entry["results"]["tasks"].items():
                 h = r["knn"]["holdout"]
                 fname = f"confusion_{_slug(dataset)}_{_slug(name)}.png"
-                plot_confusion(h["confusion_matrix"], h["classes"], out_dir / fname, title=f"{dataset}, {name}: {r['knn']['k']}-NN, held-out cells")
+                plot_confusion(
+                    h["confusion_matrix"], h["classes"], out_dir / fname, title=f"{dataset}, {name}: {r['knn']['k']}-NN, held-out cells"
+                )
                 figs["confusion"][name] = fname
         figures["cells"][dataset] = figs
     payload = _clean({"meta": meta, "genes": genes, "cells": cells, "figures": figures})
