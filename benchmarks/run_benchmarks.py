@@ -147,9 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     files = {k: Path(v) for k, v in _named(args.genes).items()} if args.genes else default_gene_files(out)
     log.info("gene embeddings: %s", {k: str(v) for k, v in files.items()})
     start = time.perf_counter()
+    # Loaded once: genes and cells use the same vectors even if a file is rewritten meanwhile.
+    embeddings = {name: GeneEmbeddings.load(p) for name, p in files.items()}
     genes_res = None
     if not args.skip_genes:
-        embeddings = {name: GeneEmbeddings.load(p) for name, p in files.items()}
         labels = derived_label_files(data / "genes", out / "labels", seed=args.seed)
         genes_res = evaluate_genes(
             embeddings, data / "genes", tasks=("classes", "ggi", "go", "property"), label_files=labels,
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             if fname not in loaded:
                 adata = ad.read_h5ad(data / "cells" / fname)
-                embs, info = cell_embeddings(adata, gene_embeddings={k: str(v) for k, v in files.items()}, seed=args.seed)
+                embs, info = cell_embeddings(adata, gene_embeddings=embeddings, seed=args.seed)
                 loaded = {fname: (adata, embs, info)}  # keep one dataset in memory
             adata, embs, info = loaded[fname]
             res = evaluate_cells(embs, adata.obs[label], batch=adata.obs[batch], scib=args.scib and scib, seed=args.seed)

@@ -414,7 +414,8 @@ def cell_embeddings(
             info[f"random_w:{name}"] = {"source": f"GenePT-w ({transform}) from Gaussian gene vectors, seed {seed}", "coverage": cov}
     if pca:
         out["pca"] = pca_baseline(adata, layer=layer, seed=seed)
-        info["pca"] = {"source": "normalize_total, log1p, 2000 HVG (seurat), 50 PCs"}
+        n_hvg = min(2000, adata.n_vars)
+        info["pca"] = {"source": f"normalize_total, log1p, {n_hvg} {'HVG (seurat)' if n_hvg < adata.n_vars else 'genes (all)'}, PCA"}
     for key in obsm_keys:
         if key not in adata.obsm:
             raise ValueError(f"adata.obsm has no {key!r} (it has {list(adata.obsm)})")
