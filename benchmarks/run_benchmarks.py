@@ -6,7 +6,10 @@ One command (from the repository root)::
 
 Without ``--genes`` it uses whichever of ``bench_out/genes_minilm.npz`` and
 ``bench_out/genes_static.npz`` exist, or else builds a lexical baseline (hashing encoder on the
-RefSeq summaries, ``bench_out/genes_hashing.npz``).
+RefSeq summaries, ``bench_out/genes_hashing384_refseq.npz``); ``--lexical`` adds that baseline anyway.
+The run recorded in ``benchmarks/results/benchmarks.md``::
+
+    .venv/bin/python benchmarks/run_benchmarks.py --lexical --scib
 
 Gene level (each embedding beside a random-Gaussian control with the same genes and dimension):
 Ensembl gene types, Gene2vec gene-gene interactions, GO terms (direct annotations), and three
@@ -46,11 +49,14 @@ CELL_SETS = (
 )
 
 
-def default_gene_files(out: Path) -> dict[str, Path]:
+def default_gene_files() -> dict[str, Path]:
     found = {p.stem: p for p in (ROOT / "bench_out" / "genes_minilm.npz", ROOT / "bench_out" / "genes_static.npz") if p.exists()}
-    if found:
-        return found
-    path = ROOT / "bench_out" / "genes_hashing.npz"
+    return found or lexical_gene_file()
+
+
+def lexical_gene_file() -> dict[str, Path]:
+    """The lexical baseline: feature hashing (384-d) of the RefSeq summaries, built once."""
+    path = ROOT / "bench_out" / "genes_hashing384_refseq.npz"
     if not path.exists():
         from genept.embeddings import GeneEmbeddings
         from genept.encoders import get_encoder
@@ -124,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "bench_out" / "benchmark_report"), help="full report folder")
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results"), help="where benchmarks.md/json go")
     parser.add_argument("--scib", action="store_true", help="also run scib-metrics (slow)")
+    parser.add_argument("--lexical", action="store_true", help="add the hashing-encoder (bag of words) gene embeddings as a baseline")
     parser.add_argument("--go-max-terms", type=int, default=None, help="subsample GO terms (fixed seed)")
     parser.add_argument("--skip-genes", action="store_true")
     parser.add_argument("--skip-cells", action="store_true")
@@ -144,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     from genept.evaluation.report import _clean, plot_umaps, render_markdown, write_report
 
     data, out = Path(args.data), Path(args.out)
-    files = {k: Path(v) for k, v in _named(args.genes).items()} if args.genes else default_gene_files(out)
+    files = {k: Path(v) for k, v in _named(args.genes).items()} if args.genes else default_gene_files()
+    if args.lexical:
+        files.update(lexical_gene_file())
     log.info("gene embeddings: %s", {k: str(v) for k, v in files.items()})
     start = time.perf_counter()
     # Loaded once: genes and cells use the same vectors even if a file is rewritten meanwhile.
