@@ -95,6 +95,12 @@ def test_annotate_command(files, tmp_path, capsys):
     a = ad.read_h5ad(out)
     assert (a.obs["genept_zero_shot"].astype(str) == a.obs["cell_type"]).all()
     assert "X_genept_w" in a.obsm and "20  antiviral" in capsys.readouterr().out
+    rc = main(["annotate", str(files / "cells.h5ad"), "--labels", str(labels), "--method", "genes", "--n-genes", "5",
+               "--genes", str(files / "genes.npz"), "--encoder", "hashing:128", "-o", str(tmp_path / "g.h5ad")])  # fmt: skip
+    assert rc == 0 and "raw counts" in capsys.readouterr().out
+    g = ad.read_h5ad(tmp_path / "g.h5ad")
+    assert (g.obs["genept_zero_shot"].astype(str) == g.obs["cell_type"]).mean() >= 0.9 and not g.layers.keys()
+    assert g.uns["genept_zero_shot"]["genes"]["matrix"].tolist()[0].startswith("ECM")
     # Inline labels, and the encoder check: a 64-d hashing encoder did not make these embeddings.
     rc = main(["annotate", str(out), "--labels", "antiviral: interferon", "matrix: collagen", "--encoder", "hashing:64",
                "-o", str(tmp_path / "x.h5ad")])  # fmt: skip

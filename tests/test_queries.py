@@ -32,7 +32,7 @@ def enc():
 
 @pytest.fixture(scope="module")
 def themed(enc):
-    """Gene embeddings of 3 x 10 themed gene texts and 90 cells, each type expressing one theme."""
+    """Gene embeddings of 3 x 10 themed gene texts (+ 30 others) and 90 cells, each type expressing one theme."""
     import genept.tl as tl
 
     rng = np.random.default_rng(1)
@@ -41,9 +41,11 @@ def themed(enc):
         for i in range(10):
             g = f"{theme}{i}"
             texts[g] = f"Gene symbol: {g}\nSummary: involved in {words}. " + " ".join(rng.choice(FILLER, 3))
+    for i in range(30):  # background genes, a reference pool for score_genes
+        texts[f"OTHER{i}"] = f"Gene symbol: OTHER{i}\nSummary: " + " ".join(rng.choice(FILLER, 5))
     genes = list(texts)
     emb = GeneEmbeddings(genes, enc.encode([texts[g] for g in genes]), {"encoder": enc.identity})
-    counts = rng.poisson(1.0, size=(90, len(genes))).astype(np.float32)
+    counts = rng.poisson(2.0, size=(90, len(genes))).astype(np.float32)
     for t in range(3):
         counts[t * 30 : (t + 1) * 30, t * 10 : (t + 1) * 10] += rng.poisson(6.0, size=(30, 10))
     adata = ad.AnnData(
@@ -198,3 +200,42 @@ def test_search_cells_scores_the_matching_type_highest(themed, enc):
     assert out.uns["genept_search"]["query"] == "interferon antiviral response"
     with pytest.raises(ValueError, match="empty"):
         search_cells(adata, "", encoder=enc, copy=True)
+
+
+def test_zero_shot_gene_sets(themed, enc):
+    import scanpy as sc
+
+    adata, emb, _ = themed
+    a = adata.copy()
+    a.layers["log"] = a.X.copy()
+    sc.pp.normalize_total(a, layer="log")
+    sc.pp.log1p(a, layer="log")
+    zero_shot_annotate(a, LABELS, method="genes", gene_embeddings=emb, encoder=enc, n_genes=5, layer="log")
+    assert (a.obs["genept_zero_shot"].astype(str) == a.obs["cell_type"]).all()
+    info = a.uns["genept_zero_shot"]
+    assert info["method"] == "genes" and info["encoder"] == enc.identity
+    prefix = {"antiviral": "IFN", "translating": "RIB", "matrix": "ECM"}
+    for label, genes in info["genes"].items():
+        assert len(genes) == 5 and all(g.startswith(prefix[label]) for g in genes)
+    with pytest.warns(UserWarning, match="raw counts"):
+        zero_shot_annotate(adata, LABELS, method="genes", gene_embeddings=emb, encoder=enc, copy=True)
+    with pytest.raises(ValueError, match="needs gene_embeddings"):
+        zero_shot_annotate(a, LABELS, method="genes", encoder=enc, copy=True)
+    with pytest.raises(KeyError, match="layer"):
+        zero_shot_annotate(a, LABELS, method="genes", gene_embeddings=emb, encoder=enc, layer="nope", copy=True)
+    with pytest.raises(ValueError, match="same encoder"):
+        zero_shot_annotate(a, LABELS, method="genes", gene_embeddings=emb, encoder=get_encoder("hashing", dim=64), copy=True)
+    with pytest.raises(ValueError, match="method"):
+        zero_shot_annotate(a, LABELS, method="nearest", copy=True)
+
+
+def test_label_gene_sets_ties_follow_var_order(enc):
+    from genept.queries import label_gene_sets
+
+    v = enc.encode(["insulin secretion", "insulin secretion", "collagen fibre"])
+    emb = GeneEmbeddings(["ZZZ", "AAA", "MMM"], v, {"encoder": enc.identity})
+    a = ad.AnnData(np.zeros((2, 4), dtype=np.float32), var=pd.DataFrame(index=["MMM", "ZZZ", "NOEMB", "AAA"]))
+    sets = label_gene_sets(a, {"beta": "insulin secretion", "fibro": "collagen fibre"}, emb, enc, n_genes=2)
+    assert sets == {"beta": ["ZZZ", "AAA"], "fibro": ["MMM", "ZZZ"]}
+    with pytest.raises(ValueError, match="n_genes"):
+        label_gene_sets(a, ["x"], emb, enc, n_genes=0)

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["gene_programs", "program_enrichment", "program_heatmap", "program_terms", "read_go_sets", "score_programs"]
+__all__ = [
+    "gene_programs", "program_enrichment", "program_heatmap", "program_terms", "read_go_sets", "score_gene_sets", "score_programs",
+]
 
 # Words of the corpus text template and of RefSeq's provenance notes: they say nothing about a program.
 _TEMPLATE_WORDS = (
@@ -625,6 +627,59 @@ def _looks_like_counts(X) -> bool:
     return sample.size > 0 and sample.max() > 1 and bool(np.all(sample == np.round(sample)))
 
 
+def score_gene_sets(
+    obs_names: Sequence[str],
+    var_names: Sequence[str],
+    X,
+    gene_sets: Mapping[str, Sequence[str]],
+    *,
+    ctrl_size: int = 50,
+    n_bins: int = 25,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """``scanpy.tl.score_genes`` of each gene set on matrix ``X`` -> cells x sets float32 DataFrame.
+
+    Genes missing from ``var_names`` are skipped (logged); a set with none left scores NaN (warned).
+    Warns when ``X`` looks like raw counts (score_genes expects log-normalised expression).
+    """
+    import anndata as ad
+    import scanpy as sc
+
+    if _looks_like_counts(X):
+        warnings.warn(
+            "the expression looks like raw counts; score_genes expects log-normalised data "
+            "(sc.pp.normalize_total + sc.pp.log1p, or pass layer=)",
+            UserWarning,
+            stacklevel=3,
+        )
+    # A light AnnData over the same matrix, so scanpy writes nowhere in the user's object.
+    view = ad.AnnData(X=X, obs=pd.DataFrame(index=pd.Index(obs_names).astype(str)), var=pd.DataFrame(index=pd.Index(var_names).astype(str)))
+    scores = pd.DataFrame(index=view.obs_names)
+    for name, genes in gene_sets.items():
+        present = [g for g in genes if g in view.var_names]
+        if len(present) < len(genes):
+            logger.warning("gene set %s: %d of %d genes are not in adata and are skipped", name, len(genes) - len(present), len(genes))
+        if not present:
+            warnings.warn(f"gene set {name}: none of its genes is in adata; its score is NaN", UserWarning, stacklevel=3)
+            scores[name] = np.float32(np.nan)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            try:
+                sc.tl.score_genes(
+                    view, present, ctrl_size=ctrl_size, n_bins=n_bins, score_name="_score",
+                    random_state=random_state, use_raw=False,
+                )  # fmt: skip
+            except (ValueError, RuntimeError) as err:
+                raise ValueError(
+                    f"gene set {name}: scanpy.tl.score_genes failed ({err}): too few genes outside the set "
+                    f"({view.n_vars} genes in all) to draw reference genes from. Score a matrix with more genes, "
+                    f"or lower n_bins (now {n_bins})."
+                ) from err
+        scores[name] = view.obs["_score"].to_numpy(dtype=np.float32)
+    return scores.astype(np.float32)
+
+
 def score_programs(
     adata: AnnData,
     key: str = "genept_programs",
@@ -668,44 +723,10 @@ def score_programs(
     >>> genept.programs.score_programs(adata)
     >>> adata.obsm["genept_programs_scores"]["P0"].describe()
     """
-    import anndata as ad
-    import scanpy as sc
-
     adata = adata.copy() if copy else adata
     programs = _programs_of(adata, key)
     X = adata.layers[layer] if layer is not None else adata.X
-    if _looks_like_counts(X):
-        warnings.warn(
-            "the expression looks like raw counts; score_genes expects log-normalised data "
-            "(sc.pp.normalize_total + sc.pp.log1p, or pass layer=)",
-            UserWarning,
-            stacklevel=2,
-        )
-    # A light AnnData over the same matrix, so scanpy writes nowhere in the user's object.
-    view = ad.AnnData(X=X, obs=pd.DataFrame(index=adata.obs_names), var=pd.DataFrame(index=adata.var_names))
-    scores = pd.DataFrame(index=adata.obs_names)
-    for name, genes in programs.items():
-        present = [g for g in genes if g in view.var_names]
-        if len(present) < len(genes):
-            logger.warning("program %s: %d of %d genes are not in adata and are skipped", name, len(genes) - len(present), len(genes))
-        if not present:
-            warnings.warn(f"program {name}: none of its genes is in adata; its score is NaN", UserWarning, stacklevel=2)
-            scores[name] = np.float32(np.nan)
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            try:
-                sc.tl.score_genes(
-                    view, present, ctrl_size=ctrl_size, n_bins=n_bins, score_name="_score",
-                    random_state=random_state, use_raw=False,
-                )  # fmt: skip
-            except (ValueError, RuntimeError) as err:
-                raise ValueError(
-                    f"program {name}: scanpy.tl.score_genes failed ({err}): too few genes outside the program "
-                    f"({adata.n_vars} genes in all) to draw reference genes from. Score a matrix with more genes, "
-                    f"or lower n_bins (now {n_bins})."
-                ) from err
-        scores[name] = view.obs["_score"].to_numpy(dtype=np.float32)
+    scores = score_gene_sets(adata.obs_names, adata.var_names, X, programs, ctrl_size=ctrl_size, n_bins=n_bins, random_state=random_state)
     adata.obsm[f"{key}_scores"] = scores.astype(np.float32)
     return adata if copy else None
 
@@ -809,6 +830,6 @@ def program_heatmap(
         fmt = path.suffix.lstrip(".") or "png"
         ax.figure.tight_layout()
         with atomic_path(path) as tmp:
-            ax.figure.savefig(tmp, dpi=dpi, format=fmt)
+            ax.figure.savefig(tmp, dpi=dpi, format=fmt, bbox_inches="tight")
     return ax
 

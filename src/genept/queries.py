@@ -12,13 +12,17 @@ Scoring cells (:func:`zero_shot_annotate`, :func:`search_cells`)
     cell vector and ``t`` the text's embedding (``center=False`` gives the raw cosine). Scores
     are relative to the dataset: a cell scores high for a text when it is closer to it than the
     average cell is.
+
+    :func:`zero_shot_annotate` can instead let each description pick its closest genes
+    (:func:`label_gene_sets`) and score those in the expression (``method="genes"``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,7 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["assign_labels", "search_cells", "search_genes", "text_scores", "zero_shot_annotate"]
+__all__ = ["assign_labels", "label_gene_sets", "search_cells", "search_genes", "text_scores", "zero_shot_annotate"]
 
 UNASSIGNED = "unassigned"
 
@@ -191,43 +195,123 @@ def assign_labels(
     return np.where(ok, names[best], UNASSIGNED)
 
 
+def _load_gene_embeddings(gene_embeddings: GeneEmbeddings | str | os.PathLike) -> GeneEmbeddings:
+    from genept.embeddings import GeneEmbeddings
+
+    if isinstance(gene_embeddings, GeneEmbeddings):
+        return gene_embeddings
+    if isinstance(gene_embeddings, str | os.PathLike):
+        return GeneEmbeddings.load(gene_embeddings)
+    raise TypeError(f"gene_embeddings must be a GeneEmbeddings or a path, not {type(gene_embeddings).__name__}")
+
+
+def label_gene_sets(
+    adata: AnnData,
+    labels: Sequence[str] | Mapping[str, str],
+    gene_embeddings: GeneEmbeddings | str | os.PathLike,
+    encoder: str | Encoder | None = None,
+    *,
+    n_genes: int = 10,
+) -> dict[str, list[str]]:
+    """For each label, the ``n_genes`` genes of ``adata`` whose text is closest to its description.
+
+    Ties are broken by ``var_names`` order. Genes without an embedding are never chosen.
+
+    Examples
+    --------
+    >>> label_gene_sets(adata, {"beta": "pancreatic beta cell: secretes insulin (INS)"}, emb, n_genes=5)
+    """
+    from genept.programs import _embedding_keys
+
+    if isinstance(labels, Mapping):
+        names, texts = [str(k) for k in labels], _clean_texts([labels[k] for k in labels], "label descriptions")
+    else:
+        names = [str(x) for x in labels]
+        texts = _clean_texts(names, "labels")
+    if n_genes < 1:
+        raise ValueError(f"n_genes must be at least 1, got {n_genes}")
+    emb = _load_gene_embeddings(gene_embeddings)
+    expected = emb.meta.get("encoder")
+    enc = _get_encoder(encoder, None if expected in (None, "", "unknown") else str(expected), "the gene embeddings")
+    keys = _embedding_keys(emb, adata.var_names.tolist())
+    rows = np.array([i for i, k in enumerate(keys) if k is not None], dtype=np.int64)
+    if len(rows) == 0:
+        raise ValueError("no gene of adata has an embedding; check that var_names are gene symbols or ids")
+    E = l2_normalize(emb.vectors[emb.genes.get_indexer([keys[i] for i in rows])])
+    sim = E @ enc.encode(texts).T
+    var = np.asarray(adata.var_names, dtype=object)
+    return {n: var[rows[np.argsort(-sim[:, j], kind="stable")[:n_genes]]].tolist() for j, n in enumerate(names)}
+
+
 def zero_shot_annotate(
     adata: AnnData,
     labels: Sequence[str] | Mapping[str, str],
     *,
+    method: Literal["embedding", "genes"] = "embedding",
     basis: str = "X_genept_w",
     encoder: str | Encoder | None = None,
     center: bool = True,
+    gene_embeddings: GeneEmbeddings | str | os.PathLike | None = None,
+    n_genes: int = 10,
+    layer: str | None = None,
     min_margin: float = 0.0,
     min_score: float | None = None,
     key_added: str = "genept_zero_shot",
     copy: bool = False,
 ) -> AnnData | None:
-    """Label cells by the cell-type description their embedding is closest to (no training data).
+    """Label cells by the cell-type description they match best (no training data).
 
-    Every description is embedded with the encoder that made ``obsm[basis]``; every cell is
-    scored against each by cosine similarity after subtracting the dataset's mean cell
-    (``center``, see the module notes) and gets the best-scoring label, or ``"unassigned"``.
+    Two ways to score a cell against a label's text:
+
+    ``method="embedding"`` (default)
+        The description is embedded with the encoder that made ``obsm[basis]``, and the score
+        is the cosine similarity with the cell's embedding after subtracting the dataset's mean
+        cell (``center``, see the module notes). Needs only the cell embeddings.
+    ``method="genes"``
+        The description picks the ``n_genes`` genes of ``adata`` whose texts are closest to it
+        (:func:`label_gene_sets`); the score is ``scanpy.tl.score_genes`` of that set on
+        log-normalised expression (``layer`` or ``X``). Needs ``gene_embeddings``.
+
+    Each cell gets the best-scoring label, or ``"unassigned"``. The threshold is a *margin*:
+    a cell stays unassigned when its best label beats the second best by less than
+    ``min_margin``. A margin compares labels within one cell, so it ignores whatever shifts all of
+    a cell's scores together (how close the cell is to text in general), which an absolute
+    cosine floor does not; unlike a z-score across cells it does not depend on how common each
+    type is in the dataset. The default ``0`` assigns every cell: a good margin depends on the
+    encoder and the labels, so choose it from the coverage/accuracy trade-off measured in
+    ``benchmarks/results/zero_shot.md``.
 
     Parameters
     ----------
     adata
-        Annotated data with cell embeddings in ``obsm[basis]``.
+        Annotated data: cell embeddings in ``obsm[basis]`` (``"embedding"``), or log-normalised
+        expression (``"genes"``).
     labels
         Label names (embedded as written) or ``{name: description}``, e.g.
         ``{"beta": "pancreatic beta cell: secretes insulin (INS)"}``. Naming marker genes by
         their symbols helps: gene texts contain them. At least two labels.
+    method
+        ``"embedding"`` or ``"genes"`` (above).
     basis
         ``obsm`` key of the cell embeddings (``X_genept_w`` or ``X_genept_s``).
     encoder
-        Encoder spec or object; default ``"minilm"``. When ``uns["genept"][basis]`` records the
-        encoder that made the cells, a different one is refused.
+        Encoder spec or object; default ``"minilm"``. When the cell embeddings
+        (``uns["genept"][basis]``) or the gene embeddings (``meta["encoder"]``) record the
+        encoder that made them, a different one is refused.
     center
-        Score each cell's deviation from the mean cell (default) instead of the raw cosine.
+        ``"embedding"``: score each cell's deviation from the mean cell (default) instead of the
+        raw cosine.
+    gene_embeddings
+        ``"genes"``: a :class:`~genept.GeneEmbeddings` or the path of one.
+    n_genes
+        ``"genes"``: genes per label.
+    layer
+        ``"genes"``: expression layer (log-normalised); ``None`` uses ``X``.
     min_margin
-        Unassigned when the best score exceeds the second best by less than this (cosine
-        units). With ``0`` (default) every cell with an embedding gets a label; an exact tie goes
-        to the earlier label. Any ``min_margin > 0`` leaves ties unassigned.
+        Unassigned when the best score exceeds the second best by less than this (cosine units
+        for ``"embedding"``, expression units for ``"genes"``). With ``0`` (default) every cell
+        with a score gets a label; an exact tie goes to the earlier label. Any
+        ``min_margin > 0`` leaves ties unassigned.
     min_score
         Unassigned when the best score is below this. Default: no floor.
     key_added
@@ -242,11 +326,12 @@ def zero_shot_annotate(
     ``adata.obs[key_added]``
         Categorical label (the label names, then ``"unassigned"``).
     ``adata.obs[f"{key_added}_margin"]``
-        Best minus second-best score (float32; NaN for cells without an embedding).
+        Best minus second-best score (float32; NaN for cells without a score).
     ``adata.obsm[f"{key_added}_scores"]``
         DataFrame of float32 scores, one column per label.
     ``adata.uns[key_added]``
-        Labels, descriptions, encoder identity and parameters.
+        Labels, descriptions, method, encoder identity, parameters (and, for ``"genes"``, each
+        label's genes).
 
     Examples
     --------
@@ -255,12 +340,30 @@ def zero_shot_annotate(
     ...                            "beta": "pancreatic beta cell: secretes insulin (INS)"})
     >>> adata.obs["genept_zero_shot"].value_counts()
     """
+    if method not in ("embedding", "genes"):
+        raise ValueError(f"method must be 'embedding' or 'genes', not {method!r}")
     adata = adata.copy() if copy else adata
     names, texts = _label_texts(labels)
-    C = _cells(adata, basis)
-    enc = _get_encoder(encoder, _basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]")
-    T = enc.encode(texts)
-    S = text_scores(C, T, center=center)
+    extra: dict = {}
+    if method == "embedding":
+        C = _cells(adata, basis)
+        enc = _get_encoder(encoder, _basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]")
+        S = text_scores(C, enc.encode(texts), center=center)
+        identity = enc.identity
+        extra = {"basis": basis, "center": bool(center)}
+    else:
+        from genept.programs import score_gene_sets
+
+        if gene_embeddings is None:
+            raise ValueError("method='genes' needs gene_embeddings (a GeneEmbeddings or the path of one)")
+        if layer is not None and layer not in adata.layers:
+            raise KeyError(f"layer {layer!r} not found; adata.layers has {list(adata.layers)}")
+        emb = _load_gene_embeddings(gene_embeddings)
+        sets = label_gene_sets(adata, dict(zip(names, texts, strict=True)), emb, encoder, n_genes=n_genes)
+        X = adata.layers[layer] if layer is not None else adata.X
+        S = score_gene_sets(adata.obs_names, adata.var_names, X, sets).to_numpy(dtype=np.float32)
+        identity = str(emb.meta.get("encoder", "unknown"))
+        extra = {"n_genes": int(n_genes), "layer": layer or "", "genes": {n: np.asarray(g, dtype=str) for n, g in sets.items()}}
     assigned = assign_labels(S, names, min_margin=min_margin, min_score=min_score)
     filled = np.where(np.isnan(S), -np.inf, S)
     top2 = -np.sort(-filled, axis=1)[:, :2]
@@ -273,11 +376,11 @@ def zero_shot_annotate(
     adata.uns[key_added] = {
         "labels": np.asarray(names, dtype=str),
         "descriptions": np.asarray(texts, dtype=str),
-        "basis": basis,
-        "encoder": enc.identity,
-        "center": bool(center),
+        "method": method,
+        "encoder": identity,
         "min_margin": float(min_margin),
         "min_score": "" if min_score is None else float(min_score),
+        **extra,
     }
     n_un = int((assigned == UNASSIGNED).sum())
     logger.info("zero-shot: %d labels, %d of %d cells unassigned", len(names), n_un, adata.n_obs)

@@ -32,11 +32,30 @@ def _load_genes(path: str):
     return GeneEmbeddings.load(path)
 
 
-def _programs(args: argparse.Namespace) -> int:
-    import pandas as pd
+_TMP_LAYER = "_genept_lognorm"
+
+
+def _scoring_layer(adata, layer: str | None) -> str | None:
+    """The layer to score: ``layer``, or a temporary log1p(CP10k) layer when X holds counts."""
     import scanpy as sc
 
-    from genept.programs import _looks_like_counts, gene_programs, program_heatmap, read_go_sets, score_programs
+    from genept.programs import _looks_like_counts
+
+    if layer is not None or not _looks_like_counts(adata.X):
+        return layer
+    # Scores need log-normalised expression; the output keeps X as it was.
+    tmp = sc.AnnData(X=adata.X.copy(), obs=adata.obs[[]], var=adata.var[[]])
+    sc.pp.normalize_total(tmp, target_sum=1e4)
+    sc.pp.log1p(tmp)
+    adata.layers[_TMP_LAYER] = tmp.X
+    print("X looks like raw counts: scored on log1p(counts per 10,000)")
+    return _TMP_LAYER
+
+
+def _programs(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from genept.programs import gene_programs, program_heatmap, read_go_sets, score_programs
 
     if bool(args.go_annotations) != bool(args.go_terms):
         raise ValueError("give --go-annotations and --go-terms together")
@@ -59,21 +78,11 @@ def _programs(args: argparse.Namespace) -> int:
         adata, emb, resolution=args.resolution, n_neighbors=args.n_neighbors, genes=genes, min_size=args.min_size,
         corpus=corpus, annotations=annotations, term_names=names, seed=args.seed,
     )  # fmt: skip
-    layer = args.layer
-    X = adata.layers[layer] if layer else adata.X
-    if layer is None and _looks_like_counts(X):
-        # Scores need log-normalised expression; the output keeps X as it was.
-        tmp = sc.AnnData(X=X.copy(), obs=adata.obs[[]], var=adata.var[[]])
-        sc.pp.normalize_total(tmp, target_sum=1e4)
-        sc.pp.log1p(tmp)
-        adata.layers["_genept_lognorm"] = tmp.X
-        layer = "_genept_lognorm"
-        print("X looks like raw counts: programs scored on log1p(counts per 10,000)")
+    layer = _scoring_layer(adata, args.layer)
     try:
         score_programs(adata, layer=layer)
     finally:
-        if layer == "_genept_lognorm":
-            del adata.layers["_genept_lognorm"]
+        adata.layers.pop(_TMP_LAYER, None)
     info = adata.uns["genept_programs"]
     summary = info["summary"]
     n_in = int(adata.var["genept_programs"].notna().sum())
@@ -123,7 +132,18 @@ def _annotate(args: argparse.Namespace) -> int:
 
     labels = _parse_labels(args.labels)
     adata = _read_h5ad(args.input)
-    if args.basis not in adata.obsm:
+    if args.method == "genes":
+        if not args.genes:
+            raise ValueError("--method genes needs --genes GENES.npz")
+        layer = _scoring_layer(adata, args.layer)
+        try:
+            zero_shot_annotate(
+                adata, labels, method="genes", gene_embeddings=_load_genes(args.genes), n_genes=args.n_genes,
+                layer=layer, encoder=args.encoder, min_margin=args.min_margin, key_added=args.key_added,
+            )  # fmt: skip
+        finally:
+            adata.layers.pop(_TMP_LAYER, None)
+    elif args.basis not in adata.obsm:
         if not args.genes:
             raise ValueError(
                 f"{args.input} has no obsm[{args.basis!r}]: pass --genes GENES.npz to embed the cells (GenePT-w) first, "
@@ -132,10 +152,11 @@ def _annotate(args: argparse.Namespace) -> int:
         from genept import tl
 
         tl.embed_cells(adata, _load_genes(args.genes), key_added=args.basis)
-    zero_shot_annotate(
-        adata, labels, basis=args.basis, encoder=args.encoder, min_margin=args.min_margin,
-        center=not args.no_center, key_added=args.key_added,
-    )  # fmt: skip
+    if args.method == "embedding":
+        zero_shot_annotate(
+            adata, labels, basis=args.basis, encoder=args.encoder, min_margin=args.min_margin,
+            center=not args.no_center, key_added=args.key_added,
+        )  # fmt: skip
     counts = adata.obs[args.key_added].value_counts()
     for name, n in counts.items():
         print(f"{n:>8,}  {name}")
@@ -189,8 +210,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="IN.h5ad")
     p.add_argument("--labels", nargs="+", required=True, metavar="LABEL", help="'name: description' ... or a file")
     p.add_argument("-o", "--output", required=True, metavar="OUT.h5ad")
+    p.add_argument("--method", choices=["embedding", "genes"], default="embedding",
+                   help="embedding: cosine with the cell embeddings (default); genes: score each label's closest genes")
+    p.add_argument("--n-genes", type=int, default=10, help="--method genes: genes per label (default 10)")
+    p.add_argument("--layer", default=None, help="--method genes: log-normalised layer; default X, normalised first if it holds counts")
     p.add_argument("--basis", default="X_genept_w", help="obsm key of the cell embeddings (default X_genept_w)")
-    p.add_argument("--genes", metavar="GENES.npz", help="gene embeddings: embed the cells first when the basis is missing")
+    p.add_argument("--genes", metavar="GENES.npz", help="gene embeddings: for --method genes, or to embed the cells when the basis is missing")
     p.add_argument("--encoder", default=None, help="encoder that made the embeddings: minilm (default), static, hashing[:DIM], openai:MODEL")
     p.add_argument("--min-margin", type=float, default=0.0, help="unassigned below this best-minus-second score margin (default 0)")
     p.add_argument("--no-center", action="store_true", help="raw cosine instead of subtracting the mean cell")
