@@ -228,10 +228,16 @@ def main() -> None:
 
 Command: `{cmd}` (commit `{head}`, {dt.date.today().isoformat()}, 2 CPU cores, {time.perf_counter() - t0:.0f} s in all).
 Gene embeddings: `{os.path.relpath(args.genes, ROOT)}` (all-MiniLM-L6-v2 on the RefSeq r220 corpus, 384-d).
-Cells: GenePT-w, `genept.tl.embed_cells` defaults (counts weighting, L2 rows). No cell label is used
-except to score the result. Default = `genept.queries.zero_shot_annotate` defaults (description text,
-centred scoring, `min_margin=0`: every cell gets a label). Metrics: accuracy and macro-F1 over the
-dataset's own labels (`sklearn.metrics.f1_score(average="macro")`).
+Cells: GenePT-w, `genept.tl.embed_cells` defaults (counts weighting, L2 rows), and for comparison with
+`transform="log1p_cp10k"` weights. No cell label is used except to score the result.
+Default = `genept.queries.zero_shot_annotate` defaults (`method="embedding"`, `center=True`,
+`min_margin=0`: every cell gets a label) with the description texts. `genes` = `method="genes"`: each
+description picks its closest `n_genes` genes of the dataset, scored with `scanpy.tl.score_genes` on
+log1p(CP10k). Metrics: accuracy and macro-F1 over the dataset's own labels
+(`sklearn.metrics.f1_score(average="macro")`). Scoring variants of `method="embedding"`: `raw` cosine;
+`centred` (the mean cell subtracted; default); `centred+z` (then each label z-scored across cells);
+`labels centred too` (the mean label embedding subtracted from the label embeddings as well);
+`gene-centred` (the mean of all gene embeddings subtracted from the cells).
 
 {body}
 ## Label texts
