@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import os
 import subprocess
 import sys
@@ -160,8 +159,6 @@ def main() -> int:
 
     with atomic_write(args.out, "w") as fh:
         fh.write(text)
-    with atomic_write(Path(args.out).with_suffix(".json"), "w") as fh:
-        json.dump({"results": results, "timing": timing, "commit": head}, fh, indent=1)
     return 0
 
 

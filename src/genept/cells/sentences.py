@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -257,7 +258,8 @@ def embed_sentences(
     uniq = list(index)
     if not uniq:
         return np.zeros((0, int(encoder.dim)), dtype=np.float32), 0
-    vectors = np.asarray(encoder.encode(uniq, show_progress=bool(show_progress)), dtype=np.float32)
+    show = sys.stderr.isatty() if show_progress is None else bool(show_progress)  # encoding is the slow part
+    vectors = np.asarray(encoder.encode(uniq, show_progress=show), dtype=np.float32)
     if vectors.shape != (len(uniq), int(encoder.dim)):
         raise RuntimeError(f"encoder {getattr(encoder, 'name', encoder)!r} returned shape {vectors.shape} for {len(uniq)} texts")
     return np.ascontiguousarray(vectors[inverse]), len(uniq)
