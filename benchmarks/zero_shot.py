@@ -79,6 +79,13 @@ DATASETS = {
     "Kang PBMC (IFN-b)": ("cells/kang2018_pbmc_ifnb_1556c.h5ad", "cluster_id", KANG),
 }
 MARGINS = (0.0, 0.01, 0.02, 0.05, 0.1)
+SEARCH_QUERIES = (
+    "type I interferon response to virus",
+    "interferon-stimulated genes",
+    "ribosome",
+    "cell",
+    "olfactory receptor for odorants",
+)
 
 
 def metrics(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
@@ -200,6 +207,24 @@ def run(args: argparse.Namespace) -> str:
             srt = np.sort(np.where(np.isnan(S), -np.inf, S), axis=1)
             q = np.quantile(srt[:, -1] - srt[:, -2], [0.1, 0.5, 0.9])
             detail.append(f"\nMargin quantiles (10/50/90%): {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}")
+
+    # Cell search: does a text query find the IFN-beta-stimulated cells of Kang (labels unused)?
+    from sklearn.metrics import roc_auc_score
+
+    from genept.queries import search_cells
+
+    kang = ad.read_h5ad(DATA / DATASETS["Kang PBMC (IFN-b)"][0])
+    tl.embed_cells(kang, emb)
+    stim = kang.obs["group_id"].astype(str).eq("stim").to_numpy()
+    detail.append("\n## Cell search: Kang, IFN-beta-stimulated vs control cells\n")
+    detail.append(
+        "`search_cells(adata, query)` (GenePT-w, centred); ROC-AUC of the score for stimulated (806) vs control (750) cells. "
+        "The stimulation labels are used only to score. Control queries: unrelated or generic text.\n"
+    )
+    detail.append("| query | ROC-AUC stim vs ctrl |\n|---|---|")
+    for q in SEARCH_QUERIES:
+        search_cells(kang, q, encoder=enc)
+        detail.append(f"| {q} | {roc_auc_score(stim, kang.obs['genept_search']):.3f} |")
 
     lines = [
         "| dataset | default (embedding): acc / macro-F1 | genes (10): acc / macro-F1 | majority: acc / F1 | shuffled: acc / F1 | best variant: acc / F1 |",
