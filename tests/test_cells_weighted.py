@@ -100,7 +100,8 @@ def test_in_memory_kernel_is_the_reference_for_the_chunked_driver(data):
     X = sp.csr_matrix(counts)
     for chunk in (1, 7, 1000):
         Y, _ = embed_weighted(X, E, found=found, chunk_size=chunk)
-        np.testing.assert_array_equal(Y, weighted_embedding(X, E))
+        # sparse blocks run through the fused numba kernel: equal to float32 rounding
+        np.testing.assert_allclose(Y, weighted_embedding(X, E), rtol=1e-5, atol=1e-6)
 
 
 def test_coverage_counts_genes_and_expression_lost(data):

@@ -37,6 +37,13 @@ def require(module: str, purpose: str = "") -> ModuleType:
         ) from err
 
 
+def _default_mode() -> int:
+    """The mode a plain ``open(..., "w")`` would give (mkstemp files are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it into place on success.
@@ -46,6 +53,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, _default_mode())
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -65,6 +73,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _default_mode())
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -75,9 +84,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def progress(iterable=None, *, total: int | None = None, desc: str = "", disable: bool | None = None, unit: str = "it"):
-    """A tqdm progress bar that hides itself when output is not a terminal (unless forced)."""
+    """A tqdm progress bar, shown on a terminal or in a notebook.
+
+    ``GENEPT_PROGRESS=0`` hides every bar and ``GENEPT_PROGRESS=1`` forces them (e.g. in logs).
+    """
+    import sys
+
     from tqdm.auto import tqdm
 
     if disable is None:
-        disable = os.environ.get("GENEPT_PROGRESS", "auto") == "0"
+        setting = os.environ.get("GENEPT_PROGRESS", "auto")
+        if setting in ("0", "1"):
+            disable = setting == "0"
+        else:
+            disable = not (getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules)
     return tqdm(iterable, total=total, desc=desc, disable=disable, unit=unit, leave=False, dynamic_ncols=True)

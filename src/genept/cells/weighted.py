@@ -110,6 +110,19 @@ def weighted_embedding(
     return normalize_rows(Y, normalize, X.shape[1])
 
 
+def embed_block(block: Any, E: np.ndarray, *, transform: Transform = "counts", normalize: Normalize = "l2") -> np.ndarray:
+    """One in-memory block -> finished rows.
+
+    Sparse blocks go through the fused parallel numba kernel (:mod:`genept.cells.kernels`),
+    dense ones through :func:`weighted_embedding`; both give the same numbers to float32 rounding.
+    """
+    if sp.issparse(block):
+        from genept.cells.kernels import fused_weighted_embedding
+
+        return fused_weighted_embedding(block, E, transform, normalize)
+    return weighted_embedding(block, E, transform=transform, normalize=normalize)
+
+
 @dataclass
 class WeightedStats:
     """Coverage of a GenePT-w run.
@@ -238,14 +251,14 @@ def embed_weighted(
     rows = np.empty((X.shape[0], 2), dtype=np.float64)
     for start, stop, block in iter_row_blocks(X, chunk_size, show_progress=show_progress, desc="GenePT-w"):
         check_block(block, where=where, start=start)
-        Y[start:stop] = weighted_embedding(block, E, transform=transform, normalize=normalize)
+        Y[start:stop] = embed_block(block, E, transform=transform, normalize=normalize)
         rows[start:stop] = _row_stats(block, found_f)
     return Y, _stats(rows, found)
 
 
 def _dask_weighted_block(block, E, *, transform, normalize):
     check_block(block, where="a dask block of X")
-    return weighted_embedding(block, E, transform=transform, normalize=normalize)
+    return embed_block(block, E, transform=transform, normalize=normalize)
 
 
 def _dask_stats_block(block, found):
@@ -278,6 +291,7 @@ def _embed_dask(X, E, found_f, *, transform, normalize) -> tuple[np.ndarray, np.
 __all__ = [
     "TRANSFORMS",
     "WeightedStats",
+    "embed_block",
     "embed_weighted",
     "normalize_rows",
     "transform_block",
