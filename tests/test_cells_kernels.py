@@ -28,7 +28,8 @@ def test_kernel_matches_reference(block, transform, normalize):
     got = fused_weighted_embedding(X, E, transform, normalize)
     want = weighted_embedding(X, E, transform=transform, normalize=normalize)
     assert got.dtype == np.float32
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # float32 sums in another order: agree to rounding relative to the output's scale
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * np.abs(want).max())
     assert not np.isnan(got).any()
     np.testing.assert_array_equal(got[-2:], 0)
 
