@@ -45,3 +45,24 @@ def test_embed_block_routes_dense_to_reference(block):
     dense = X.toarray()
     np.testing.assert_array_equal(embed_block(dense, E), weighted_embedding(dense, E))
     np.testing.assert_allclose(embed_block(X, E), weighted_embedding(dense, E), rtol=1e-5, atol=1e-6)
+
+
+def test_embed_weighted_streams_into_out(tmp_path, block):
+    import anndata as ad
+    import h5py
+
+    from genept.cells.weighted import embed_weighted
+
+    X, E = block
+    path = tmp_path / "cells.h5ad"
+    ad.AnnData(X=X).write_h5ad(path)
+    backed = ad.read_h5ad(path, backed="r")
+    want, _ = embed_weighted(X, E)
+    with h5py.File(tmp_path / "out.h5", "w") as f:
+        ds = f.create_dataset("Y", shape=(X.shape[0], E.shape[1]), dtype="float32")
+        got, stats = embed_weighted(backed.X, E, out=ds, chunk_size=37)
+        assert got is ds and stats.n_cells == X.shape[0]
+        np.testing.assert_allclose(ds[:], want, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="out has shape"):
+        embed_weighted(X, E, out=np.zeros((3, 3), np.float32))
+    backed.file.close()

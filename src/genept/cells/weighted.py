@@ -196,7 +196,8 @@ def embed_weighted(
     chunk_size: int = 5_000,
     show_progress: bool | None = None,
     where: str = "adata.X",
-) -> tuple[np.ndarray, WeightedStats]:
+    out: Any = None,
+) -> tuple[Any, WeightedStats]:
     """GenePT-w over a whole matrix in bounded memory, with a coverage report.
 
     Parameters
@@ -219,11 +220,16 @@ def embed_weighted(
         Progress bar (``None``: only on a terminal).
     where
         Name of the matrix in error messages.
+    out
+        Where to write the rows instead of a new in-memory array: anything that takes
+        ``out[start:stop] = block`` with shape ``(n_cells, dim)`` (``np.memmap``, an h5py dataset,
+        a zarr array). With a backed ``X`` this keeps memory bounded by one block whatever the
+        number of cells. Not used for dask input (``dask.array.to_zarr`` streams there).
 
     Returns
     -------
-    ``(embeddings, stats)``: a ``(n_cells, dim)`` float32 array equal (up to float rounding) to
-    :func:`weighted_embedding` on the whole matrix, and :class:`WeightedStats`.
+    ``(embeddings, stats)``: a ``(n_cells, dim)`` float32 array (or ``out``) equal (up to float
+    rounding) to :func:`weighted_embedding` on the whole matrix, and :class:`WeightedStats`.
 
     Examples
     --------
@@ -247,7 +253,12 @@ def embed_weighted(
     if is_dask(X):
         Y, rows = _embed_dask(X, E, found_f, transform=transform, normalize=normalize)
         return Y, _stats(rows, found)
-    Y = np.empty((X.shape[0], E.shape[1]), dtype=np.float32)
+    if out is None:
+        Y = np.empty((X.shape[0], E.shape[1]), dtype=np.float32)
+    elif tuple(out.shape) != (X.shape[0], E.shape[1]):
+        raise ValueError(f"out has shape {tuple(out.shape)}, expected ({X.shape[0]}, {E.shape[1]})")
+    else:
+        Y = out
     rows = np.empty((X.shape[0], 2), dtype=np.float64)
     for start, stop, block in iter_row_blocks(X, chunk_size, show_progress=show_progress, desc="GenePT-w"):
         check_block(block, where=where, start=start)
