@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 os.environ.setdefault("GENEPT_PROGRESS", "0")
 
@@ -47,7 +46,13 @@ def main() -> None:
     from genept._utils import atomic_write
     from genept.embeddings import GeneEmbeddings
     from genept.genes.corpus import GeneCorpus
-    from genept.programs import gene_programs, program_enrichment, program_heatmap, read_go_sets, score_programs
+    from genept.programs import (
+        gene_programs,
+        program_enrichment,
+        program_heatmap,
+        read_go_sets,
+        score_programs,
+    )
 
     t0 = time.perf_counter()
     emb = GeneEmbeddings.load(args.genes)
@@ -90,7 +95,7 @@ def main() -> None:
         rand_any.append(int((rs > 0).sum()))
 
     lines = []
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
     lines.append("# Gene programs on Kang 2018 PBMC (IFN-beta): GO enrichment\n")
     lines.append(
         f"Command: `python benchmarks/programs_kang.py --genes {os.path.relpath(args.genes, ROOT)} --corpus "

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> str:
     import anndata as ad
     import scanpy as sc
 
-    import genept.tl as tl
+    from genept import tl
     from genept.embeddings import GeneEmbeddings
     from genept.encoders import get_encoder
     from genept.queries import assign_labels, zero_shot_annotate
@@ -246,7 +246,7 @@ def main() -> None:
     args = p.parse_args()
     t0 = time.perf_counter()
     body = run(args)
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
     cmd = "python benchmarks/zero_shot.py --genes " + os.path.relpath(args.genes, ROOT) + (" --with-s" if args.with_s else "")
     label_rows = "\n".join(f"| `{k}` | {v[0]} | {v[1]} |" for k, v in {**BARON, **KANG}.items())
     text = f"""# Zero-shot cell-type annotation from text descriptions

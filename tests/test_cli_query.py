@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from genept.cli import main
 from genept.embeddings import GeneEmbeddings
 from genept.encoders import get_encoder
-from genept.genes.corpus import corpus_from_facts, GeneFacts
+from genept.genes.corpus import GeneFacts, corpus_from_facts
 
 THEMES = {
     "IFN": "interferon antiviral response innate immunity signaling",

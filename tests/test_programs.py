@@ -13,14 +13,20 @@ import scipy.sparse as sp
 
 from genept.embeddings import GeneEmbeddings
 from genept.encoders import get_encoder
-from genept.programs import gene_programs, program_enrichment, program_heatmap, program_terms, score_programs
+from genept.programs import (
+    gene_programs,
+    program_enrichment,
+    program_heatmap,
+    program_terms,
+    score_programs,
+)
 
 THEMES = {
     "IFN": "interferon antiviral response innate immunity signaling",
     "RIB": "ribosome translation ribosomal subunit rRNA processing",
     "ECM": "collagen extracellular matrix fibroblast adhesion",
 }
-FILLER = "cell protein regulation process binding activity complex expressed".split()
+FILLER = ["cell", "protein", "regulation", "process", "binding", "activity", "complex", "expressed"]
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,21 @@ import scipy.sparse as sp
 
 from genept.embeddings import GeneEmbeddings
 from genept.encoders import get_encoder
-from genept.queries import UNASSIGNED, assign_labels, search_cells, search_genes, text_scores, zero_shot_annotate
+from genept.queries import (
+    UNASSIGNED,
+    assign_labels,
+    search_cells,
+    search_genes,
+    text_scores,
+    zero_shot_annotate,
+)
 
 THEMES = {
     "IFN": "interferon antiviral response innate immunity signaling",
     "RIB": "ribosome translation ribosomal subunit rRNA processing",
     "ECM": "collagen extracellular matrix fibroblast adhesion",
 }
-FILLER = "cell protein regulation process binding activity complex expressed".split()
+FILLER = ["cell", "protein", "regulation", "process", "binding", "activity", "complex", "expressed"]
 LABELS = {
     "antiviral": "interferon antiviral response innate immunity",
     "translating": "ribosome translation ribosomal subunit",
@@ -33,7 +40,7 @@ def enc():
 @pytest.fixture(scope="module")
 def themed(enc):
     """Gene embeddings of 3 x 10 themed gene texts (+ 30 others) and 90 cells, each type expressing one theme."""
-    import genept.tl as tl
+    from genept import tl
 
     rng = np.random.default_rng(1)
     texts = {}

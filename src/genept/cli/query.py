@@ -55,7 +55,12 @@ def _scoring_layer(adata, layer: str | None) -> str | None:
 def _programs(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from genept.programs import gene_programs, program_heatmap, read_go_sets, score_programs
+    from genept.programs import (
+        gene_programs,
+        program_heatmap,
+        read_go_sets,
+        score_programs,
+    )
 
     if bool(args.go_annotations) != bool(args.go_terms):
         raise ValueError("give --go-annotations and --go-terms together")
