@@ -621,8 +621,9 @@ def _programs_of(adata: AnnData, key: str) -> dict[str, list[str]]:
 
 
 def _looks_like_counts(X) -> bool:
-    data = X.data if sp.issparse(X) else np.asarray(X)
-    sample = np.asarray(data).ravel()[:100_000]
+    block = X[: min(X.shape[0], 500)]  # a few rows: X may be large or on disk
+    data = block.data if sp.issparse(block) else np.asarray(block)
+    sample = np.asarray(data).ravel()
     # Log-normalised values are fractional; counts are whole numbers above 1.
     return sample.size > 0 and sample.max() > 1 and bool(np.all(sample == np.round(sample)))
 
