@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, ImportError, RuntimeError) as err:
         print(f"genept {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # disk full, permissions, unreadable files: outputs are written atomically
+        print(f"genept {args.command}: error: {err}; no output file was left half-written", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted; finished work is kept (caches and completed files)", file=sys.stderr)
         return 130

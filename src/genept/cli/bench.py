@@ -73,12 +73,11 @@ def _headline(task: str, r: dict) -> str:
 
 
 def _bench_cells(args: argparse.Namespace) -> int:
-    import anndata as ad
-
+    from genept._checks import read_h5ad
     from genept.evaluation.cells import cell_embeddings, evaluate_cells
     from genept.evaluation.report import plot_umaps, write_report
 
-    adata = ad.read_h5ad(args.data)
+    adata = read_h5ad(args.data)
     for col in [args.label] + ([args.batch] if args.batch else []):
         if col not in adata.obs:
             raise ValueError(f"{args.data} has no obs column {col!r}; columns are {list(adata.obs.columns)}")

@@ -67,16 +67,13 @@ def write_results(src: str | Path, dst: str | Path, adata, key: str) -> Path:
 
 
 def _embed_cells(args: argparse.Namespace) -> int:
-    import anndata as ad
-
     from genept import tl
+    from genept._checks import read_h5ad
 
     src = Path(args.input)
-    if not src.is_file():
-        raise FileNotFoundError(f"input file {src} not found")
     if args.method == "w" and not args.genes:
         raise ValueError("--method w needs --genes GENES.npz (gene embeddings from `genept genes embed` or genept.embed_genes)")
-    adata = ad.read_h5ad(src, backed="r" if args.backed else None)
+    adata = read_h5ad(src, backed="r" if args.backed else None)
     try:
         tl.embed_cells(
             adata,

@@ -12,9 +12,13 @@ def _read_ids(args: argparse.Namespace) -> list[str] | None:
     if getattr(args, "genes_from", None):
         src = args.genes_from
         if src.endswith(".h5ad"):
-            import anndata as ad
+            from genept._checks import read_h5ad
 
-            return ad.read_h5ad(src, backed="r").var_names.tolist()
+            adata = read_h5ad(src, backed="r", what="--genes-from")
+            try:
+                return adata.var_names.tolist()
+            finally:
+                adata.file.close()
         from genept.genes.ids import read_gene_list
 
         return read_gene_list(src)

@@ -12,11 +12,9 @@ from genept._utils import atomic_path, atomic_write
 
 
 def _read_h5ad(path: str):
-    import anndata as ad
+    from genept._checks import read_h5ad
 
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"input file {path} not found")
-    return ad.read_h5ad(path)
+    return read_h5ad(path)
 
 
 def _write_h5ad(adata, path: str) -> None:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from genept._checks import sqlite_errors
 from genept._utils import progress
-from genept.encoders.base import EncodeStats, Encoder, l2_normalize
+from genept.encoders.base import Encoder, EncodeStats, l2_normalize
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS encoders (
@@ -64,6 +65,16 @@ class EmbeddingCache:
     ----------
     path
         The SQLite file; created with its folder when missing. Default :func:`default_cache_path`.
+    timeout
+        Seconds to wait for another process's write lock before giving up with
+        :class:`~genept._checks.CacheLockedError` (default 60).
+
+    Notes
+    -----
+    SQLite faults become errors that name the file and the fix (:func:`genept._checks.sqlite_errors`):
+    a file that is not a database, or a damaged one, raises ``CacheCorruptError`` (a ``ValueError``)
+    and is left untouched; a lock held too long raises ``CacheLockedError``; a full disk or a
+    read-only file raises ``CacheWriteError``. Transactions committed before the fault are kept.
 
     Examples
     --------
@@ -76,8 +87,9 @@ class EmbeddingCache:
     {'hashing:dim=4': 1}
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 60.0) -> None:
         self.path = Path(path).expanduser() if path is not None else default_cache_path()
+        self.timeout = float(timeout)
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
         self._lock = threading.Lock()
@@ -96,17 +108,20 @@ class EmbeddingCache:
         # A connection must not cross fork(); reopen in a child process.
         if self._conn is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.executescript(_SCHEMA)
-            except sqlite3.DatabaseError as err:
-                raise ValueError(
-                    f"{self.path} is not a usable genept embedding cache ({err}); move it away or pass another cache path."
-                ) from err
+            with self._errors():
+                conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.executescript(_SCHEMA)
+                except BaseException:
+                    conn.close()
+                    raise
             self._conn, self._pid = conn, os.getpid()
         return self._conn
+
+    def _errors(self):
+        return sqlite_errors(self.path, what="genept embedding cache", timeout=self.timeout)
 
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():
@@ -116,7 +131,8 @@ class EmbeddingCache:
     # -- reading ---------------------------------------------------------------------------
     def dim(self, identity: str) -> int | None:
         """Vector dimension recorded for ``identity`` (``None`` when the cache has none)."""
-        row = self.conn.execute("SELECT dim FROM encoders WHERE identity = ?", (identity,)).fetchone()
+        with self._errors():
+            row = self.conn.execute("SELECT dim FROM encoders WHERE identity = ?", (identity,)).fetchone()
         return None if row is None else int(row[0])
 
     def lookup(self, identity: str, keys: Sequence[bytes]) -> dict[bytes, tuple[np.ndarray, bool]]:
@@ -125,7 +141,7 @@ class EmbeddingCache:
         if dim is None or not len(keys):
             return {}
         out: dict[bytes, tuple[np.ndarray, bool]] = {}
-        with self._lock:
+        with self._lock, self._errors():
             for start in range(0, len(keys), _MAX_VARS):
                 chunk = list(keys[start : start + _MAX_VARS])
                 marks = ",".join("?" * len(chunk))
@@ -149,7 +165,8 @@ class EmbeddingCache:
 
     def summary(self) -> dict[str, int]:
         """Number of cached vectors per encoder identity."""
-        rows = self.conn.execute("SELECT identity, COUNT(*) FROM vectors GROUP BY identity ORDER BY identity").fetchall()
+        with self._errors():
+            rows = self.conn.execute("SELECT identity, COUNT(*) FROM vectors GROUP BY identity ORDER BY identity").fetchall()
         return {str(i): int(n) for i, n in rows}
 
     # -- writing ---------------------------------------------------------------------------
@@ -167,7 +184,7 @@ class EmbeddingCache:
         keys = [k if isinstance(k, bytes) else text_key(k) for k in texts_or_keys]
         flags = [int(bool(t)) for t in truncated] if truncated is not None else [0] * len(keys)
         dim = int(vectors.shape[1])
-        with self._lock:
+        with self._lock, self._errors():
             conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -187,12 +204,13 @@ class EmbeddingCache:
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                    conn.execute("ROLLBACK")
                 raise
 
     def clear(self, identity: str | None = None) -> int:
         """Delete the vectors of one encoder (or all); returns how many were deleted."""
-        with self._lock:
+        with self._lock, self._errors():
             conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
             if identity is None:

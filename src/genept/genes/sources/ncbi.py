@@ -120,21 +120,32 @@ class _Cache:
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "esummary_gene.sqlite3"
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS docsum (uid TEXT PRIMARY KEY, fetched TEXT NOT NULL, body TEXT NOT NULL)")
-        self._db.commit()
+        with self._errors():
+            self._db = sqlite3.connect(self.path, timeout=60)
+            try:
+                self._db.execute("CREATE TABLE IF NOT EXISTS docsum (uid TEXT PRIMARY KEY, fetched TEXT NOT NULL, body TEXT NOT NULL)")
+                self._db.commit()
+            except BaseException:
+                self._db.close()
+                raise
+
+    def _errors(self):
+        from genept._checks import sqlite_errors
+
+        return sqlite_errors(self.path, what="NCBI response cache", timeout=60)
 
     def get(self, uids: Sequence[str]) -> dict[str, tuple[str, dict]]:
         out: dict[str, tuple[str, dict]] = {}
-        for start in range(0, len(uids), 900):  # SQLite's bound-parameter limit
-            chunk = list(uids[start : start + 900])
-            marks = ",".join("?" * len(chunk))
-            for uid, fetched, body in self._db.execute(f"SELECT uid, fetched, body FROM docsum WHERE uid IN ({marks})", chunk):
-                out[uid] = (fetched, json.loads(body))
+        with self._errors():
+            for start in range(0, len(uids), 900):  # SQLite's bound-parameter limit
+                chunk = list(uids[start : start + 900])
+                marks = ",".join("?" * len(chunk))
+                for uid, fetched, body in self._db.execute(f"SELECT uid, fetched, body FROM docsum WHERE uid IN ({marks})", chunk):
+                    out[uid] = (fetched, json.loads(body))
         return out
 
     def put(self, docs: Mapping[str, dict], fetched: str) -> None:
-        with self._db:  # one transaction: the whole batch or nothing
+        with self._errors(), self._db:  # one transaction: the whole batch or nothing
             self._db.executemany(
                 "INSERT OR REPLACE INTO docsum (uid, fetched, body) VALUES (?, ?, ?)",
                 [(uid, fetched, json.dumps(doc, ensure_ascii=False)) for uid, doc in docs.items()],
