@@ -91,7 +91,9 @@ def embed_cells(
     transform
         GenePT-w weights: ``"counts"`` (values as given), ``"log1p"`` or ``"log1p_cp10k"``.
         With L2 normalisation, ``counts`` on raw counts equals weighting by
-        library-size-normalised counts.
+        library-size-normalised counts. ``"counts"`` suits counts and normalised values alike;
+        ``"log1p"`` and ``"log1p_cp10k"`` expect raw counts (they log-transform themselves) and
+        warn when the values are not integers (see :mod:`genept.cells.validation`).
     normalize
         GenePT-w rows: ``"l2"`` (default), ``"n_genes"`` (GenePT notebook's ``/ n_genes``) or
         ``"none"``.
@@ -114,8 +116,24 @@ def embed_cells(
     Returns
     -------
     ``None``, or the new AnnData with ``copy=True``. Sets ``adata.obsm[key]`` (float32
-    ``n_obs x dim``) and ``adata.uns["genept"][key]`` (method, parameters, coverage, encoder
-    identity, corpus hash, truncation, time).
+    ``n_obs x dim``, always finite) and ``adata.uns["genept"][key]`` (method, parameters,
+    coverage, encoder identity, corpus hash, truncation, time).
+
+    Raises
+    ------
+    TypeError
+        ``adata`` is not an AnnData (a path, a matrix, a DataFrame: the message says how to make one).
+    ValueError
+        Empty data (0 cells or 0 genes); non-numeric, NaN/inf or negative values; no gene of the
+        data matches a gene embedding (GenePT-w); every cell empty (nothing expressed, or nothing
+        on embedded genes). Nothing is written to ``adata`` when it raises.
+
+    Warns
+    -----
+    UserWarning
+        Duplicated ``var_names`` (kept; counted in ``coverage["n_duplicate_var_names"]``); some
+        cells empty (they get zero rows, counted in ``coverage["n_empty_cells"]``); non-integer
+        values under a transform that expects raw counts.
 
     Examples
     --------
@@ -125,6 +143,9 @@ def embed_cells(
     >>> adata.obsm["X_genept_w"].shape
     (700, 384)
     """
+    from genept.cells.validation import check_adata, check_output
+
+    check_adata(adata)
     if method not in METHODS:
         raise ValueError(f"method must be 'w' (GenePT-w) or 's' (GenePT-s), not {method!r}")
     if copy:
@@ -147,6 +168,7 @@ def embed_cells(
     record["params"].update({"layer": layer or "", "use_raw": bool(use_raw), "species": species})
     record["seconds"] = round(seconds, 3)
     record["cells_per_second"] = round(adata.n_obs / seconds, 1) if seconds > 0 else 0.0
+    check_output(Y, adata.obs_names, what=record["method"])
     adata.obsm[key] = Y
     _record(adata, key, record)
     return adata if copy else None
@@ -170,12 +192,16 @@ def add_gene_embeddings(
     >>> genept.tl.add_gene_embeddings(adata, "genes_minilm.npz")
     >>> adata.varm["X_genept"].shape, adata.var["genept_embedded"].mean()
     """
+    from genept.cells.validation import check_adata, check_gene_overlap
+
+    check_adata(adata)
     if copy:
         adata = _copy(adata)
     emb = _load_gene_embeddings(gene_embeddings)
     if adata.n_vars == 0:
         raise ValueError("adata has no genes; nothing to attach embeddings to")
     matrix, found = emb.reindex(adata.var_names, species=species)
+    check_gene_overlap(found, adata.var_names, emb.genes, where="adata.var_names")
     adata.varm[key_added] = matrix
     adata.var["genept_embedded"] = found
     _record(
@@ -193,7 +219,7 @@ def add_gene_embeddings(
 
 # -- the two methods ------------------------------------------------------------------------------
 def _genept_w(adata, X, var_names, where, gene_embeddings, *, transform, normalize, species, chunk_size, show_progress):
-    from genept.cells.validation import check_inputs
+    from genept.cells.validation import check_empty_cells, check_gene_overlap, check_inputs, check_var_names
     from genept.cells.weighted import embed_weighted
 
     if gene_embeddings is None:
@@ -203,16 +229,22 @@ def _genept_w(adata, X, var_names, where, gene_embeddings, *, transform, normali
         )
     emb = _load_gene_embeddings(gene_embeddings)
     check_inputs(X, var_names, n_obs=adata.n_obs, where=where)
+    n_dup = check_var_names(var_names, where=where)
     E, found = emb.reindex(var_names, species=species)
+    check_gene_overlap(found, var_names, emb.genes, where=where)
     Y, stats = embed_weighted(
         X, E, found=found, transform=transform, normalize=normalize,
         chunk_size=chunk_size, show_progress=show_progress, where=where,
+    )  # fmt: skip
+    check_empty_cells(
+        ~Y.any(axis=1), adata.obs_names, where=where, why="no expression on a gene with an embedding",
+        hint=" and that its expressed genes are among those with an embedding",
     )  # fmt: skip
     logger.info("GenePT-w: %s", stats)
     record = {
         "method": "GenePT-w",
         "params": {"transform": transform, "normalize": normalize, "chunk_size": int(chunk_size)},
-        "coverage": stats.to_dict(),
+        "coverage": {**stats.to_dict(), "n_duplicate_var_names": n_dup},
         "gene_embeddings": _gene_embedding_info(emb),
         "created": _now(),
     }
@@ -221,10 +253,11 @@ def _genept_w(adata, X, var_names, where, gene_embeddings, *, transform, normali
 
 def _genept_s(adata, X, var_names, where, encoder, *, top_k, prefix, separator, species, chunk_size, cache, show_progress):
     from genept.cells.sentences import TokenBudget, embed_sentences, iter_sentence_blocks, truncation_summary
-    from genept.cells.validation import check_inputs
+    from genept.cells.validation import check_empty_cells, check_inputs, check_var_names
     from genept.encoders.base import EncodeStats
 
     check_inputs(X, var_names, n_obs=adata.n_obs, where=where)
+    n_dup = check_var_names(var_names, where=where)
     enc = _encoder(encoder, cache)
     from genept.genes.ids import GeneResolver
 
@@ -244,6 +277,7 @@ def _genept_s(adata, X, var_names, where, encoder, *, top_k, prefix, separator, 
         n_seen.append(budget.genes_seen(ranks))
     n_genes_all = np.concatenate(n_genes) if n_genes else np.zeros(0, dtype=np.int64)
     n_seen_all = np.concatenate(n_seen) if n_seen else np.zeros(0, dtype=np.int64)
+    check_empty_cells(n_genes_all == 0, adata.obs_names, where=where, why="no expressed gene (an empty sentence)")
     before = EncodeStats(**enc.stats.to_dict())
     with _quiet_truncation_warnings():  # truncation is reported below, per cell, instead
         Y, n_distinct = embed_sentences(sentences, enc, show_progress=show_progress)
@@ -265,6 +299,7 @@ def _genept_s(adata, X, var_names, where, encoder, *, top_k, prefix, separator, 
             "n_genes_renamed_to_hgnc": int(n_renamed),
             "n_empty_cells": int(empty.sum()),
             "n_distinct_sentences": int(n_distinct),
+            "n_duplicate_var_names": n_dup,
         },
         "encoder": {
             "name": str(enc.name),

@@ -1,16 +1,68 @@
 """Input checks for cell embeddings, in one place.
 
-:func:`check_inputs` checks shapes and alignment once, before any work; :func:`check_block`
-checks values block by block while the matrix is streamed (so backed and dask input is read
-only once). Both raise ``ValueError`` with what was wrong and what to do.
+:func:`check_adata` refuses what is not an AnnData; :func:`check_inputs` checks shapes, dtype
+and alignment once, before any work; :func:`check_block` checks values block by block while the
+matrix is streamed (so backed and dask input is read only once). They raise ``ValueError`` (or
+``TypeError``) with what was wrong and what to do.
+
+Some inputs are legal but deserve a word, given as a ``UserWarning``:
+:func:`check_var_names` (duplicated gene names), :func:`warn_if_not_counts` (non-integer values
+where the weighting transform expects raw counts) and :func:`check_empty_cells` (cells with
+nothing to embed; when *every* cell is empty it is an error). :func:`check_gene_overlap` makes
+zero overlap between the data's genes and the gene embeddings an error, never an all-zero result,
+and :func:`check_output` guarantees that no NaN or inf reaches ``adata.obsm``.
+
+What "expects counts" means
+---------------------------
+GenePT-w's ``transform="counts"`` (the default) weights genes by the values *as given*: raw
+counts, library-size-normalised or log-normalised values are all legitimate inputs, and with L2
+rows raw counts equal library-size-normalised counts. ``transform="log1p"`` and
+``"log1p_cp10k"`` apply the log (and library-size) normalisation themselves, so they expect raw
+counts: on data that is already log-normalised they would take the log twice. Raw counts are
+integers, so non-integer values under these transforms raise a warning (fractional counts from
+e.g. salmon/alevin are legitimate: the warning says so). GenePT-s only ranks genes within a cell,
+which any monotone normalisation leaves unchanged, so it expects no particular scale.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
+
+COUNT_TRANSFORMS: tuple[str, ...] = ("log1p", "log1p_cp10k")
+"""GenePT-w transforms that normalise raw counts themselves (see the module docstring)."""
+
+
+def check_adata(adata: Any, *, what: str = "adata") -> None:
+    """Refuse anything that is not an :class:`anndata.AnnData`, with the way to make one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_adata(np.ones((2, 3)))
+    Traceback (most recent call last):
+    ...
+    TypeError: adata must be an AnnData (cells x genes), got numpy.ndarray. Wrap the matrix: ...
+    """
+    import anndata as ad
+
+    if isinstance(adata, ad.AnnData):
+        return
+    kind = f"{type(adata).__module__.split('.')[0]}.{type(adata).__name__}" if type(adata).__module__ != "builtins" else type(adata).__name__
+    if isinstance(adata, str | bytes) or hasattr(adata, "__fspath__"):
+        hint = "Load the file first: adata = anndata.read_h5ad(path) (or use the CLI: genept embed-cells IN.h5ad OUT.h5ad)."
+    elif isinstance(adata, pd.DataFrame):
+        hint = "Wrap the table: anndata.AnnData(df) with cells as rows and gene names as columns."
+    elif isinstance(adata, np.ndarray) or sp.issparse(adata):
+        hint = "Wrap the matrix: anndata.AnnData(X, var=pandas.DataFrame(index=gene_names)) with cells as rows."
+    else:
+        hint = "Build one with anndata.AnnData(X, var=pandas.DataFrame(index=gene_names))."
+    raise TypeError(f"{what} must be an AnnData (cells x genes), got {kind}. {hint}")
 
 
 def check_inputs(
@@ -33,7 +85,16 @@ def check_inputs(
         raise ValueError(f"{where} must be a 2-d cells x genes matrix, got shape {shape}")
     n_cells, n_genes = (int(s) for s in shape)
     if n_cells == 0 or n_genes == 0:
-        raise ValueError(f"{where} is empty ({n_cells} cells x {n_genes} genes); nothing to embed")
+        raise ValueError(
+            f"{where} is empty ({n_cells} cells x {n_genes} genes); nothing to embed. "
+            "Check the filtering that produced it (or the layer= / use_raw= choice)."
+        )
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind not in "biuf":
+        raise ValueError(
+            f"{where} has dtype {np.dtype(dtype)}; expression must be numbers. "
+            "Convert it first, e.g. adata.X = adata.X.astype('float32')."
+        )
     if len(var_names) != n_genes:
         raise ValueError(f"{where} has {n_genes} genes but {len(var_names)} gene names are given; they must match")
     if n_obs is not None and n_obs != n_cells:
@@ -78,6 +139,110 @@ def check_block(block: Any, *, where: str = "adata.X", start: int = 0) -> None:
         )
 
 
+def check_var_names(var_names: Sequence[Any], *, where: str = "adata.X") -> int:
+    """Warn about duplicated gene names; return how many names are repeats.
+
+    Duplicates are kept (the user's object is never changed): each column is used as it is, so
+    in GenePT-w all columns of one name get the same gene embedding and their expression adds
+    up, and in GenePT-s the name can appear twice in a sentence.
+    """
+    index = pd.Index([str(v) for v in var_names])
+    if not index.has_duplicates:
+        return 0
+    repeated = index[index.duplicated()]
+    examples = list(dict.fromkeys(repeated))[:5]
+    warnings.warn(
+        f"{where} has {len(repeated):,} duplicated gene names (e.g. {examples}). Each column is used as it is: "
+        "GenePT-w gives columns of one name the same gene embedding (their expression adds up) and GenePT-s may "
+        "name the gene twice in a sentence. To count each gene once, sum the duplicated columns (or keep one) first.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return int(len(repeated))
+
+
+def check_gene_overlap(found: np.ndarray, var_names: Sequence[Any], embedded: Sequence[Any], *, where: str = "adata.X") -> None:
+    """Refuse data none of whose genes has a gene embedding (every cell would be a zero row)."""
+    if np.asarray(found, dtype=bool).any():
+        return
+    ours = [str(v) for v in list(var_names)[:3]]
+    theirs = [str(g) for g in list(embedded)[:3]]
+    raise ValueError(
+        f"none of the {len(var_names):,} genes of {where} matches a gene embedding (gene names look like {ours}; "
+        f"the embeddings have genes like {theirs}), so every cell would be an all-zero row. Put gene symbols or "
+        "Ensembl/Entrez ids in var_names (e.g. adata.var_names = adata.var['gene_symbols']), pass species='mouse' "
+        "for mouse data, or use gene embeddings that cover these genes."
+    )
+
+
+def warn_if_not_counts(block: Any, transform: str, *, where: str = "adata.X", start: int = 0) -> bool:
+    """Warn when ``transform`` expects raw counts but ``block`` holds non-integer values.
+
+    Returns ``True`` when it warned (callers stop checking further blocks), else ``False``.
+    See the module docstring for what "expects counts" means.
+    """
+    if transform not in COUNT_TRANSFORMS:
+        return False
+    data = block.data if sp.issparse(block) else np.asarray(block)
+    if data.size == 0 or data.dtype.kind != "f":
+        return False
+    fractional = data != np.floor(data)
+    if not fractional.any():
+        return False
+    example = float(data[fractional][0])
+    row = _first_bad_row(block, lambda v: v != np.floor(v)) + start
+    warnings.warn(
+        f"{where} has non-integer values (e.g. {example:.4g} in cell {row}), so it does not look like raw counts, "
+        f"but transform={transform!r} normalises and log-transforms counts itself: on log-normalised data it would "
+        "take the log twice. Pass transform='counts' to weight by the values as given (right for normalised data), "
+        "or point layer= at the raw counts. Fractional counts (e.g. from salmon/alevin) are fine: ignore this warning.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return True
+
+
+def check_empty_cells(
+    empty: np.ndarray,
+    obs_names: Sequence[Any],
+    *,
+    where: str = "adata.X",
+    why: str = "no expression on a gene with an embedding",
+    hint: str = "",
+) -> None:
+    """All cells empty: ``ValueError``. Some: a warning naming the first (they get zero rows)."""
+    empty = np.asarray(empty, dtype=bool)
+    n_empty, n = int(empty.sum()), int(empty.size)
+    if n_empty == 0:
+        return
+    if n_empty == n:
+        raise ValueError(
+            f"every one of the {n:,} cells of {where} has {why}, so every row would be zero. Check that {where} holds "
+            f"the expression (not an all-zero matrix; see layer= / use_raw=){hint}."
+        )
+    first = str(obs_names[int(np.flatnonzero(empty)[0])])
+    warnings.warn(
+        f"{n_empty:,} of {n:,} cells of {where} have {why} (first: {first!r}); they get all-zero rows (never NaN) "
+        "and are counted in coverage['n_empty_cells']. Filter them out first (e.g. sc.pp.filter_cells(adata, "
+        "min_counts=1)) if they should not be there.",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def check_output(Y: np.ndarray, obs_names: Sequence[Any], *, what: str = "cell embeddings") -> None:
+    """Guarantee no NaN or inf leaves genept: raise before anything is written to the AnnData."""
+    finite = np.isfinite(Y).all(axis=1)
+    if finite.all():
+        return
+    bad = np.flatnonzero(~finite)
+    raise RuntimeError(
+        f"{what} came out with NaN or inf in {len(bad):,} rows (first: cell {str(obs_names[int(bad[0])])!r}); "
+        "nothing was written to adata. The input passed the checks, so the encoder or gene embeddings are at "
+        "fault: check them (GeneEmbeddings refuse NaN; an API encoder may have answered garbage)."
+    )
+
+
 def _first_bad_row(block: Any, bad) -> int:
     if sp.issparse(block):
         csr = sp.csr_matrix(block)
@@ -86,4 +251,14 @@ def _first_bad_row(block: Any, bad) -> int:
     return int(np.flatnonzero(bad(np.asarray(block)).any(axis=1))[0])
 
 
-__all__ = ["check_inputs", "check_block"]
+__all__ = [
+    "COUNT_TRANSFORMS",
+    "check_adata",
+    "check_block",
+    "check_empty_cells",
+    "check_gene_overlap",
+    "check_inputs",
+    "check_output",
+    "check_var_names",
+    "warn_if_not_counts",
+]

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from genept.cells.blocks import is_dask, iter_row_blocks
-from genept.cells.validation import check_block
+from genept.cells.validation import check_block, warn_if_not_counts
 
 Transform = Literal["counts", "log1p", "log1p_cp10k"]
 Normalize = Literal["l2", "n_genes", "none"]
@@ -250,7 +250,11 @@ def embed_weighted(
     if found.shape != (E.shape[0],):
         raise ValueError(f"found must be a boolean mask with one entry per gene ({E.shape[0]}), got shape {found.shape}")
     found_f = found.astype(np.float32)
+    # log1p / log1p_cp10k expect raw counts: warn (once) on non-integer values.
+    counts_done = False
     if is_dask(X):
+        if transform != "counts":  # one extra read of the first row chunk
+            warn_if_not_counts(X[: X.chunks[0][0]].compute(), transform, where=where)
         Y, rows = _embed_dask(X, E, found_f, transform=transform, normalize=normalize)
         return Y, _stats(rows, found)
     if out is None:
@@ -262,6 +266,7 @@ def embed_weighted(
     rows = np.empty((X.shape[0], 2), dtype=np.float64)
     for start, stop, block in iter_row_blocks(X, chunk_size, show_progress=show_progress, desc="GenePT-w"):
         check_block(block, where=where, start=start)
+        counts_done = counts_done or warn_if_not_counts(block, transform, where=where, start=start)
         Y[start:stop] = embed_block(block, E, transform=transform, normalize=normalize)
         rows[start:stop] = _row_stats(block, found_f)
     return Y, _stats(rows, found)

@@ -343,6 +343,12 @@ class CachedEncoder:
                         f"encoder {identity!r} returned shape {out.shape} for {len(batch)} texts; "
                         f"expected ({len(batch)}, {self.encoder.dim})"
                     )
+                if not np.isfinite(out).all():  # never cache (or return) a broken vector
+                    n_bad = int((~np.isfinite(out).all(axis=1)).sum())
+                    raise ValueError(
+                        f"encoder {identity!r} returned NaN or inf for {n_bad} of {len(batch)} texts; nothing of this "
+                        "batch was cached (batches before it are kept). Check the encoder or the server behind it."
+                    )
                 new = self.encoder.stats
                 n_trunc = new.n_truncated - before.n_truncated
                 stats.n_truncated += n_trunc
