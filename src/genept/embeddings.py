@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import pickle
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -146,9 +147,10 @@ class GeneEmbeddings:
         try:
             with np.load(path, allow_pickle=False) as data:
                 genes, vectors, meta = data["genes"], data["vectors"], json.loads(str(data["meta"]))
-        except (OSError, KeyError, ValueError) as err:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:  # cut short: BadZipFile/EOFError
             raise ValueError(
-                f"{path} is not a genept gene-embedding file ({err}). "
+                f"{path} is not a genept gene-embedding file ({type(err).__name__}: {err}); if it was cut short, "
+                "rebuild it with `genept genes embed` (cached vectors make that quick). "
                 "To import GenePT pickles or other tables use GeneEmbeddings.from_pickle / from_table."
             ) from err
         if meta.get("format") != FORMAT:
@@ -231,10 +233,16 @@ class GeneEmbeddings:
             table = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False)
             if table.shape[1] < 2:
                 raise ValueError(f"{path}: found {table.shape[1]} column(s) with separator {sep!r}; need a gene column and vector columns")
-            head = pd.to_numeric(table.iloc[0, 1:], errors="coerce")
-            if head.isna().any():
+            if not all(map(_is_number, table.iloc[0, 1:])):  # a header row ('nan' and 'inf' are numbers: data)
                 table = table.iloc[1:]
             table = table.set_index(0)
+            blank = table.isna() | (table == "")
+            if blank.to_numpy().any():
+                row = int(np.flatnonzero(blank.to_numpy().any(axis=1))[0])
+                raise ValueError(
+                    f"{path}: {int(blank.to_numpy().sum())} empty cells (first in the row of gene {table.index[row]!r}); "
+                    f"every row needs a gene and {table.shape[1]} numbers"
+                )
         try:
             values = table.apply(pd.to_numeric, errors="raise").to_numpy(dtype=np.float32)
         except (ValueError, TypeError) as err:
@@ -243,6 +251,14 @@ class GeneEmbeddings:
             raise ValueError(f"{path}: the table has no rows")
         out_meta = {"encoder": f"imported:{path.name}", "source_file": path.name, **(meta or {})}
         return cls(table.index.astype(str).str.strip().tolist(), values, out_meta)
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
