@@ -66,3 +66,33 @@ def test_embed_weighted_streams_into_out(tmp_path, block):
     with pytest.raises(ValueError, match="out has shape"):
         embed_weighted(X, E, out=np.zeros((3, 3), np.float32))
     backed.file.close()
+
+
+@pytest.mark.parametrize("top_k", [None, 1, 7, 40, 10_000])
+def test_rank_rows_matches_dense_stable_argsort(top_k):
+    from genept.cells.kernels import rank_rows
+    from genept.cells.sentences import rank_row
+
+    X = sp.random(120, 90, density=0.3, format="csr", dtype=np.float32, random_state=5)
+    X.data = np.ceil(X.data * 3)  # many ties
+    X.data[::17] = 0  # explicit zeros are dropped
+    X = sp.vstack([X, sp.csr_matrix((1, 90), dtype=np.float32)]).tocsr()
+    got = rank_rows(X, top_k)
+    dense = X.toarray()
+    for i, row in enumerate(dense):
+        order = np.argsort(-row, kind="stable")
+        want = order[row[order] > 0][:top_k]
+        np.testing.assert_array_equal(got[i], want)
+        np.testing.assert_array_equal(rank_row(X.data[X.indptr[i] : X.indptr[i + 1]], X.indices[X.indptr[i] : X.indptr[i + 1]], top_k), want)
+
+
+def test_rank_rows_unsorted_indices_and_exact_float64():
+    from genept.cells.kernels import rank_rows
+
+    # unsorted column indices within a row; ties must still break by column
+    X = sp.csr_matrix((np.array([2.0, 5.0, 2.0], np.float32), np.array([7, 3, 1]), np.array([0, 3])), shape=(1, 9))
+    np.testing.assert_array_equal(rank_rows(X, None)[0], [3, 1, 7])
+    # float64 values that float32 would merge keep their exact order
+    a = 1.0 + 1e-12
+    Y = sp.csr_matrix(np.array([[1.0, a, 0.5]]))
+    np.testing.assert_array_equal(rank_rows(Y, 2)[0], [1, 0])

@@ -93,3 +93,68 @@ def fused_weighted_embedding(X: sp.csr_matrix, E: np.ndarray, transform: str = "
         X.shape[1],
     )
     return out
+
+
+def _build_rank_kernel():
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=True)
+    def kernel(indptr, indices, keys_bits, counts, offsets, flat, keys):  # pragma: no cover - compiled
+        # keys_bits: float32 bit patterns of the values (monotonic for values >= 0). One int64 key
+        # per nonzero, (descending value, ascending column), so a plain sort gives the ranking.
+        # ``keys`` is scratch space with one slot per nonzero: no allocation inside the loop.
+        n = indptr.shape[0] - 1
+        for i in prange(n):
+            start, stop = indptr[i], indptr[i + 1]
+            m = 0
+            for j in range(start, stop):
+                b = keys_bits[j]
+                if b > 0:  # positive values only (negatives have the sign bit: <= 0 as int32)
+                    keys[start + m] = (np.int64(0x7FFFFFFF - b) << 32) | np.int64(indices[j])
+                    m += 1
+            row = keys[start : start + m]
+            row.sort()
+            o = offsets[i]
+            for j in range(counts[i]):
+                flat[o + j] = row[j] & 0xFFFFFFFF
+
+    return kernel
+
+
+_RANK_KERNEL = None
+
+
+def rank_rows(X: sp.csr_matrix, top_k: int | None) -> list[np.ndarray]:
+    """Column indices of each row's positive entries, largest first, ties by column order, at most ``top_k``.
+
+    A parallel numba pass over CSR rows that sorts only each row's nonzeros, as one int64 key per
+    entry (float32 bits of the value, then the column). The result equals a stable descending
+    ``argsort`` of the dense row with zeros dropped (GenePT's approach, ~10x slower).
+    """
+    global _RANK_KERNEL
+    if _RANK_KERNEL is None:
+        _RANK_KERNEL = _build_rank_kernel()
+    X = sp.csr_matrix(X)
+    values = X.data.astype(np.float32, copy=False)
+    exact = X.data.dtype == np.float32 or np.array_equal(values.astype(X.data.dtype), X.data)
+    if not exact or X.shape[1] >= 2**31:
+        # values float32 cannot hold exactly (e.g. float64 that differ past 7 digits): rank exactly
+        return _rank_rows_numpy(X, top_k)
+    running = np.concatenate([[0], np.cumsum(X.data > 0)])
+    positive = running[X.indptr[1:]] - running[X.indptr[:-1]]
+    counts = positive if top_k is None else np.minimum(positive, top_k)
+    offsets = np.zeros(X.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    flat = np.empty(offsets[-1], dtype=np.int64)
+    _RANK_KERNEL(X.indptr, X.indices, values.view(np.int32), counts, offsets, flat, np.empty(X.nnz, dtype=np.int64))
+    return np.split(flat, offsets[1:-1])
+
+
+def _rank_rows_numpy(X: sp.csr_matrix, top_k: int | None) -> list[np.ndarray]:
+    out = []
+    for a, b in zip(X.indptr[:-1], X.indptr[1:], strict=True):
+        vals, cols = X.data[a:b], X.indices[a:b]
+        keep = vals > 0
+        order = np.lexsort((cols[keep], -vals[keep]))
+        out.append(cols[keep][order][:top_k].astype(np.int64))
+    return out
