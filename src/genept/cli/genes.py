@@ -57,6 +57,18 @@ def _build_corpus(args: argparse.Namespace) -> int:
         compose_missing=not args.no_compose,
         species=args.species,
     )
+    if not len(corpus):
+        if ids and not any(GeneResolver.default().to_symbols(ids, species=args.species)):
+            why = "no identifier resolved to a gene"
+        elif args.no_compose:
+            why = "--no-compose left out every gene without a written summary"
+        else:
+            why = "the sources hold no gene"
+        n = f" of the {len(ids):,} identifiers" if ids is not None else ""
+        raise ValueError(
+            f"no gene{n} has a text ({why}); nothing was written. Check the identifiers with `genept genes resolve` "
+            "and the --source files" + (", or drop --no-compose." if args.no_compose else ".")
+        )
     corpus.save(args.output)
     print(corpus.summary())
     if ids is not None:
