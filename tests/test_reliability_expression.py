@@ -141,7 +141,7 @@ def test_ensembl_ids_give_the_same_embedding_as_symbols(small_adata, gene_emb, m
     assert all(i.startswith("ENSG") for i in ids)
     by_id = small_adata.copy()
     by_id.var_names = ids
-    Y_sym, rec_sym = embed(small_adata, gene_emb, method)
+    Y_sym, _ = embed(small_adata, gene_emb, method)
     Y_ids, rec_ids = embed(by_id, gene_emb, method)
     np.testing.assert_allclose(Y_ids, Y_sym, atol=1e-6)
     if method == "w":

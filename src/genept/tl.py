@@ -192,7 +192,7 @@ def add_gene_embeddings(
     >>> genept.tl.add_gene_embeddings(adata, "genes_minilm.npz")
     >>> adata.varm["X_genept"].shape, adata.var["genept_embedded"].mean()
     """
-    from genept.cells.validation import check_adata, check_gene_overlap
+    from genept.cells.validation import check_adata, check_gene_overlap, check_var_names
 
     check_adata(adata)
     if copy:
@@ -200,6 +200,7 @@ def add_gene_embeddings(
     emb = _load_gene_embeddings(gene_embeddings)
     if adata.n_vars == 0:
         raise ValueError("adata has no genes; nothing to attach embeddings to")
+    check_var_names(adata.var_names, where="adata.var_names")
     matrix, found = emb.reindex(adata.var_names, species=species)
     check_gene_overlap(found, adata.var_names, emb.genes, where="adata.var_names")
     adata.varm[key_added] = matrix

@@ -140,13 +140,21 @@ def check_block(block: Any, *, where: str = "adata.X", start: int = 0) -> None:
 
 
 def check_var_names(var_names: Sequence[Any], *, where: str = "adata.X") -> int:
-    """Warn about duplicated gene names; return how many names are repeats.
+    """Refuse positional gene names; warn about duplicated ones and return how many are repeats.
 
-    Duplicates are kept (the user's object is never changed): each column is used as it is, so
-    in GenePT-w all columns of one name get the same gene embedding and their expression adds
-    up, and in GenePT-s the name can appear twice in a sentence.
+    Names ``"0", "1", ..., "n-1"`` are a lost index, not genes: read as Entrez ids they would
+    silently match unrelated genes, so they are an error. Duplicates are kept (the user's object
+    is never changed): each column is used as it is, so in GenePT-w all columns of one name get
+    the same gene embedding and their expression adds up, and in GenePT-s the name can appear
+    twice in a sentence.
     """
     index = pd.Index([str(v) for v in var_names])
+    if len(index) > 1 and index.equals(pd.Index([str(i) for i in range(len(index))])):
+        raise ValueError(
+            f"the gene names of {where} are 0, 1, ..., {len(index) - 1}: a positional index, not gene ids (read as "
+            "Entrez ids they would match unrelated genes). Set adata.var_names to gene symbols or Ensembl ids, "
+            "e.g. adata.var_names = adata.var['gene_symbols']."
+        )
     if not index.has_duplicates:
         return 0
     repeated = index[index.duplicated()]
@@ -158,7 +166,7 @@ def check_var_names(var_names: Sequence[Any], *, where: str = "adata.X") -> int:
         UserWarning,
         stacklevel=4,
     )
-    return int(len(repeated))
+    return len(repeated)
 
 
 def check_gene_overlap(found: np.ndarray, var_names: Sequence[Any], embedded: Sequence[Any], *, where: str = "adata.X") -> None:
