@@ -96,3 +96,17 @@ def test_rank_rows_unsorted_indices_and_exact_float64():
     a = 1.0 + 1e-12
     Y = sp.csr_matrix(np.array([[1.0, a, 0.5]]))
     np.testing.assert_array_equal(rank_rows(Y, 2)[0], [1, 0])
+
+
+def test_rank_rows_both_orderings_agree_with_reference():
+    """Small integer counts take the counting sort, large or fractional values the key sort."""
+    from genept.cells.kernels import rank_rows
+
+    rng = np.random.default_rng(7)
+    dense = rng.poisson(0.8, size=(50, 60)).astype(np.float32)
+    dense[:10] *= 1000  # large integers: key sort
+    dense[10:20] /= 7  # fractional values: key sort
+    X = sp.csr_matrix(dense)
+    for i, row in enumerate(dense):
+        order = np.argsort(-row, kind="stable")
+        np.testing.assert_array_equal(rank_rows(X, 25)[i], order[row[order] > 0][:25])
