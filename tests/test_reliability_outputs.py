@@ -84,29 +84,29 @@ def _is_writer(call: ast.Call) -> str | None:
     return None
 
 
+def _visit(node: ast.AST, rel: str, atomic: bool, func: str, problems: list[str]) -> None:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        func = node.name
+    if isinstance(node, ast.With | ast.AsyncWith) and any(_name(item.context_expr) in ATOMIC for item in node.items):
+        for child in node.body:
+            _visit(child, rel, True, func, problems)
+        for item in node.items:
+            _visit(item.context_expr, rel, atomic, func, problems)
+        return
+    if isinstance(node, ast.Call) and not atomic and (rel, func) not in ALLOWED:
+        what = _is_writer(node)
+        if what:
+            problems.append(f"{rel}:{node.lineno} in {func}(): {what} outside atomic_write/atomic_path")
+    for child in ast.iter_child_nodes(node):
+        _visit(child, rel, atomic, func, problems)
+
+
 def find_non_atomic_writers(root: Path) -> list[str]:
-    problems = []
+    """``file:line in function(): writer`` for every file-writing call outside an atomic block."""
+    problems: list[str] = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        tree = ast.parse(path.read_text(), filename=str(path))
-
-        def visit(node: ast.AST, atomic: bool, func: str) -> None:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                func = node.name
-            if isinstance(node, ast.With | ast.AsyncWith) and any(_name(item.context_expr) in ATOMIC for item in node.items):
-                for child in node.body:
-                    visit(child, True, func)
-                for item in node.items:
-                    visit(item.context_expr, atomic, func)
-                return
-            if isinstance(node, ast.Call) and not atomic and (rel, func) not in ALLOWED:
-                what = _is_writer(node)
-                if what:
-                    problems.append(f"{rel}:{node.lineno} in {func}(): {what} outside atomic_write/atomic_path")
-            for child in ast.iter_child_nodes(node):
-                visit(child, atomic, func)
-
-        visit(tree, False, "<module>")
+        _visit(ast.parse(path.read_text(), filename=str(path)), rel, False, "<module>", problems)
     return problems
 
 
