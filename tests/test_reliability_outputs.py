@@ -330,3 +330,24 @@ def test_kill_9_mid_write_leaves_the_old_file(tmp_path):
     assert path.read_text() == '{"old": true}'
     temp = [p for p in tmp_path.iterdir() if p.name.startswith(".result.json.")]
     assert len(temp) == 1 and temp[0].stat().st_size > 100000  # the abandoned temporary file, hidden
+
+
+@pytest.mark.parametrize("backed", [False, True], ids=["memory", "backed"])
+def test_embed_cells_in_place_never_damages_the_input(small_adata, small_emb, tmp_path, monkeypatch, capsys, backed):
+    """OUT = IN: a failure mid-write leaves the input as it was; success updates it in one rename."""
+    import anndata.io
+
+    src = tmp_path / "cells.h5ad"
+    small_adata.write_h5ad(src)
+    genes = small_emb.save(tmp_path / "genes.npz")
+    before = src.read_bytes()
+    argv = ["embed-cells", str(src), str(src), "--genes", str(genes), "-q"] + (["--backed"] if backed else [])
+    monkeypatch.setattr(anndata.io, "write_elem", enospc)
+    assert main(argv) == 2
+    assert src.read_bytes() == before and not leftovers(tmp_path)
+    monkeypatch.undo()
+    assert main(argv) == 0
+    capsys.readouterr()
+    back = anndata.read_h5ad(src)
+    assert back.shape == small_adata.shape and np.isfinite(back.obsm["X_genept_w"]).all()
+    np.testing.assert_array_equal(back.X.toarray(), small_adata.X.toarray())
