@@ -9,6 +9,7 @@ Usage::
     python benchmarks/embed_corpus.py                       # minilm (float32), minilm-bf16 if the CPU has it, static
     python benchmarks/embed_corpus.py --encoders static --limit 2000
     python benchmarks/embed_corpus.py --encoders minilm --limit 1000 --with-cache   # cache overhead
+    python benchmarks/embed_corpus.py --dtype-ab 300      # float32 vs bfloat16, alternated on the same texts
 """
 
 from __future__ import annotations
@@ -89,6 +90,31 @@ def _torch_threads():
     return mod.get_num_threads() if mod else None
 
 
+def dtype_ab(out: Path, n: int, rounds: int = 2) -> None:
+    """float32 vs bfloat16 MiniLM on the same n texts, alternated in one process: on a shared machine
+    two separate full runs see different loads, alternating short runs see about the same."""
+    import numpy as np
+
+    from genept.encoders.local import LocalEncoder
+
+    texts = list(corpus_path(out).texts.values())[:n]
+    encs = {d: LocalEncoder(dtype=d) for d in ("float32", "bfloat16")}
+    for e in encs.values():
+        e.encode(texts[:8])
+    times: dict[str, list[float]] = {d: [] for d in encs}
+    vecs = {}
+    for _ in range(rounds):
+        for d, e in encs.items():
+            t = time.perf_counter()
+            vecs[d] = e.encode(texts)
+            times[d].append(time.perf_counter() - t)
+    cos = (vecs["float32"] * vecs["bfloat16"]).sum(1)
+    for d, ts in times.items():
+        print(f"{d}: {n} texts, runs {[round(t, 1) for t in ts]} s, best {n / min(ts):.1f} texts/s")
+    print(f"cosine bf16 vs fp32: min {cos.min():.5f}, mean {cos.mean():.5f}; load average {os.getloadavg()}")
+    assert np.isfinite(cos).all()
+
+
 def main() -> None:
     from genept.encoders.local import cpu_supports_bf16
 
@@ -99,9 +125,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None, help="torch threads for minilm")
     ap.add_argument("--out", type=Path, default=ROOT / "bench_out")
     ap.add_argument("--with-cache", action="store_true", help="encode through a fresh embedding cache (measures its overhead)")
+    ap.add_argument("--dtype-ab", type=int, metavar="N", help="only compare float32 and bfloat16 MiniLM on N texts, alternated")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.dtype_ab:
+        dtype_ab(args.out, args.dtype_ab)
+        return
     if args.one:
         print("RESULT " + json.dumps(run_one(args.one, args.out, args.limit, args.threads, args.with_cache)), flush=True)
         return
