@@ -272,7 +272,7 @@ def test_cli_bad_values_exit_2_with_one_line_and_no_output(small_adata, files, c
     src = tmp / "bad.h5ad"
     adata.write_h5ad(src)
     out = tmp / "out.h5ad"
-    argv = ["embed-cells", str(src), str(out), "--genes", str(genes), "-q"] + (["--backed"] if backed else [])
+    argv = ["embed-cells", str(src), str(out), "--method", "w", "--genes", str(genes), "-q"] + (["--backed"] if backed else [])
     code, err = run_cli(argv, capsys)
     assert code == 2
     assert err.startswith("genept embed-cells: error:") and message in err and "Traceback" not in err
@@ -327,7 +327,7 @@ def test_cli_empty_anndata_is_a_clear_error(small_adata, files, capsys):
     tmp, genes = files
     src = tmp / "empty.h5ad"
     small_adata[:0].copy().write_h5ad(src)
-    code, err = run_cli(["embed-cells", str(src), str(tmp / "out.h5ad"), "--genes", str(genes), "-q"], capsys)
+    code, err = run_cli(["embed-cells", str(src), str(tmp / "out.h5ad"), "--method", "w", "--genes", str(genes), "-q"], capsys)
     assert code == 2 and "is empty (0 cells x 40 genes)" in err
     assert not (tmp / "out.h5ad").exists()
 

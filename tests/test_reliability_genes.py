@@ -44,7 +44,7 @@ def renamed(adata, mapping):
 # -- identifiers -----------------------------------------------------------------------------------
 def test_unknown_genes_lose_only_their_expression_and_are_reported(small_adata, gene_emb):
     adata = renamed(small_adata, {"CD3E": "NOT_A_GENE", "LYZ": "MADE_UP_7"})
-    genept.tl.embed_cells(adata, gene_emb)
+    genept.tl.embed_cells(adata, gene_emb, method="w")
     Y = adata.obsm["X_genept_w"]
     assert np.isfinite(Y).all()
     cov = adata.uns["genept"]["X_genept_w"]["coverage"]
@@ -54,7 +54,7 @@ def test_unknown_genes_lose_only_their_expression_and_are_reported(small_adata, 
     assert cov["fraction_expression_lost"] == pytest.approx(lost, abs=1e-6)
     # The unknown genes simply contribute nothing: same as dropping their columns.
     keep = ~adata.var_names.isin(["NOT_A_GENE", "MADE_UP_7"])
-    ref = genept.tl.embed_cells(adata[:, keep].copy(), gene_emb, copy=True).obsm["X_genept_w"]
+    ref = genept.tl.embed_cells(adata[:, keep].copy(), gene_emb, method="w", copy=True).obsm["X_genept_w"]
     np.testing.assert_allclose(Y, ref, atol=1e-6)
 
 
@@ -62,7 +62,7 @@ def test_ambiguous_alias_is_never_guessed(small_adata, gene_emb):
     adata = renamed(small_adata, {"CD3E": "ASP"})  # ASP is an alias of A1CF and of ASIP (and more)
     E, found = gene_emb.reindex(adata.var_names, species="human")
     assert not found[0] and not E[0].any()
-    genept.tl.embed_cells(adata, gene_emb)
+    genept.tl.embed_cells(adata, gene_emb, method="w")
     assert adata.uns["genept"]["X_genept_w"]["coverage"]["n_genes_missing"] == 1
     genept.tl.embed_cells(adata, method="s", encoder="hashing", cache=False)
     cov_s = adata.uns["genept"]["X_genept_s"]["coverage"]
@@ -90,7 +90,7 @@ def test_zero_overlap_is_an_error_not_a_zero_embedding(small_adata, gene_emb):
     adata = small_adata.copy()
     adata.var_names = [f"ENSMUSG{i:011d}" for i in range(adata.n_vars)]  # mouse ids unknown to the tables
     with pytest.raises(ValueError, match=r"none of the 40 genes of adata.X matches a gene embedding .*species='mouse'") as info:
-        genept.tl.embed_cells(adata, gene_emb)
+        genept.tl.embed_cells(adata, gene_emb, method="w")
     assert "ENSMUSG00000000000" in str(info.value) and "CD3E" in str(info.value)  # shows both sides
     assert "X_genept_w" not in adata.obsm
     with pytest.raises(ValueError, match="none of the 40 genes of adata.var_names"):
@@ -115,7 +115,7 @@ def test_genes_without_text_are_composed_or_left_out_and_counted(small_adata, re
     assert "2 / 40 identifiers have a text" in capsys.readouterr().out
     assert main(["genes", "embed", "--corpus", str(corpus_path), "--encoder", "hashing", "-o", str(emb_path), "--no-cache", "-q"]) == 0
     out = tmp_path / "out.h5ad"
-    assert main(["embed-cells", str(h5ad), str(out), "--genes", str(emb_path), "-q"]) == 0
+    assert main(["embed-cells", str(h5ad), str(out), "--method", "w", "--genes", str(emb_path), "-q"]) == 0
     printed = capsys.readouterr().out
     assert "genes matched: 2 / 40; the 38 unmatched carry" in printed
 
@@ -194,10 +194,10 @@ def test_truncated_gene_embedding_file_is_a_clear_error(small_adata, gene_emb, t
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2] if cut == "half" else b"")
     with pytest.raises(ValueError, match="is not a genept gene-embedding file .*rebuild it with `genept genes embed`"):
-        genept.tl.embed_cells(small_adata, path)
+        genept.tl.embed_cells(small_adata, path, method="w")
     h5ad = tmp_path / "cells.h5ad"
     small_adata.write_h5ad(h5ad)
-    assert main(["embed-cells", str(h5ad), str(tmp_path / "out.h5ad"), "--genes", str(path), "-q"]) == 2
+    assert main(["embed-cells", str(h5ad), str(tmp_path / "out.h5ad"), "--method", "w", "--genes", str(path), "-q"]) == 2
     err = capsys.readouterr().err
     assert "is not a genept gene-embedding file" in err and "Traceback" not in err
 

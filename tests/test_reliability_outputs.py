@@ -225,11 +225,11 @@ def test_embed_cells_output_h5ad(small_adata, small_emb, tmp_path, monkeypatch, 
         return real(*args, **kwargs)
 
     monkeypatch.setattr(anndata.io, "write_elem", fail_on_second)
-    assert main(["embed-cells", str(src), str(out), "--genes", str(genes), "-q"]) == 2
+    assert main(["embed-cells", str(src), str(out), "--method", "w", "--genes", str(genes), "-q"]) == 2
     assert "No space left on device" in capsys.readouterr().err
     assert out.read_bytes() == b"previous output" and not leftovers(tmp_path)
     monkeypatch.undo()
-    assert main(["embed-cells", str(src), str(out), "--genes", str(genes), "-q"]) == 0
+    assert main(["embed-cells", str(src), str(out), "--method", "w", "--genes", str(genes), "-q"]) == 0
     assert np.isfinite(anndata.read_h5ad(out).obsm["X_genept_w"]).all()
 
 
@@ -341,7 +341,7 @@ def test_embed_cells_in_place_never_damages_the_input(small_adata, small_emb, tm
     small_adata.write_h5ad(src)
     genes = small_emb.save(tmp_path / "genes.npz")
     before = src.read_bytes()
-    argv = ["embed-cells", str(src), str(src), "--genes", str(genes), "-q"] + (["--backed"] if backed else [])
+    argv = ["embed-cells", str(src), str(src), "--method", "w", "--genes", str(genes), "-q"] + (["--backed"] if backed else [])
     monkeypatch.setattr(anndata.io, "write_elem", enospc)
     assert main(argv) == 2
     assert src.read_bytes() == before and not leftovers(tmp_path)

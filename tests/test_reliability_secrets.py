@@ -62,7 +62,7 @@ def test_openai_key_is_never_written_to_files_logs_caches_or_uns(env, small_adat
         assert main([*argv, "--base-url", srv.base_url, "--dimensions", "16", "-o", str(genes), "--yes", "--batch-size", "8"]) == 0
         monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)  # embed-cells reads the server from the environment
         assert main(["-v", "embed-cells", str(h5ad), str(tmp / "cells_s.h5ad"), "--method", "s", "--encoder", "openai:local-embedder"]) == 0
-        assert main(["-v", "embed-cells", str(tmp / "cells_s.h5ad"), str(tmp / "cells_sw.h5ad"), "--genes", str(genes)]) == 0
+        assert main(["-v", "embed-cells", str(tmp / "cells_s.h5ad"), str(tmp / "cells_sw.h5ad"), "--method", "w", "--genes", str(genes)]) == 0
 
         # The key given as an argument instead of the environment, through the Python API.
         monkeypatch.delenv("OPENAI_API_KEY")
