@@ -10,6 +10,7 @@ Usage::
     python benchmarks/embed_corpus.py --encoders static --limit 2000
     python benchmarks/embed_corpus.py --encoders minilm --limit 1000 --with-cache   # cache overhead
     python benchmarks/embed_corpus.py --dtype-ab 300      # float32 vs bfloat16, alternated on the same texts
+    python benchmarks/embed_corpus.py --cache-overhead    # the SQLite cache's own cost
 """
 
 from __future__ import annotations
@@ -115,6 +116,33 @@ def dtype_ab(out: Path, n: int, rounds: int = 2) -> None:
     assert np.isfinite(cos).all()
 
 
+def cache_overhead(out: Path) -> None:
+    """The cache's own cost, apart from model speed: the hashing encoder with and without the cache."""
+    import tempfile
+
+    from genept.encoders.cache import CachedEncoder
+    from genept.encoders.hashing import HashingEncoder
+
+    texts = list(corpus_path(out).texts.values())
+    t = time.perf_counter()
+    HashingEncoder(384).encode(texts)
+    plain = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        for batch in (32, 256):
+            path = Path(tmp) / f"c{batch}.sqlite"
+            t = time.perf_counter()
+            CachedEncoder(HashingEncoder(384), path, batch_size=batch).encode(texts)
+            cold = time.perf_counter() - t
+            t = time.perf_counter()
+            CachedEncoder(HashingEncoder(384), path).encode(texts)
+            warm = time.perf_counter() - t
+            print(
+                f"batch {batch}: plain {plain:.2f} s, through an empty cache {cold:.2f} s "
+                f"({-(-len(texts) // batch)} commits), all hits {warm:.2f} s, file {path.stat().st_size / 1e6:.1f} MB"
+            )
+    print(f"{len(texts):,} texts; load average {os.getloadavg()}")
+
+
 def main() -> None:
     from genept.encoders.local import cpu_supports_bf16
 
@@ -126,9 +154,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench_out")
     ap.add_argument("--with-cache", action="store_true", help="encode through a fresh embedding cache (measures its overhead)")
     ap.add_argument("--dtype-ab", type=int, metavar="N", help="only compare float32 and bfloat16 MiniLM on N texts, alternated")
+    ap.add_argument("--cache-overhead", action="store_true", help="only time the embedding cache itself (hashing encoder)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.cache_overhead:
+        cache_overhead(args.out)
+        return
     if args.dtype_ab:
         dtype_ab(args.out, args.dtype_ab)
         return
