@@ -7,7 +7,12 @@ import sqlite3
 import numpy as np
 import pytest
 
-from genept.encoders.cache import CachedEncoder, EmbeddingCache, default_cache_path, text_key
+from genept.encoders.cache import (
+    CachedEncoder,
+    EmbeddingCache,
+    default_cache_path,
+    text_key,
+)
 from genept.encoders.hashing import HashingEncoder
 
 

