@@ -252,3 +252,99 @@ def test_pandas_free_of_warnings_on_categorical_bins(data, recwarn):
     counts, E, found = data
     embed_scaled(counts, E, found=found, n_top_genes=N_TOP, n_comps=N_COMPS)
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning | pd.errors.PerformanceWarning)]
+
+
+# -- through genept.tl / queries / CLI --------------------------------------------------------------
+@pytest.fixture
+def gene_emb(small_adata, rng):
+    from genept.embeddings import GeneEmbeddings
+
+    genes = list(small_adata.var_names[:-5])  # the last five genes have no embedding
+    return GeneEmbeddings(genes, rng.normal(size=(len(genes), 16)).astype(np.float32), {"encoder": "test:random"})
+
+
+def test_tl_default_is_genept_scaled(small_adata, gene_emb):
+    import genept
+
+    adata = small_adata
+    genept.tl.embed_cells(adata, gene_emb)
+    Y = adata.obsm["X_genept_scaled"]
+    E, found = gene_emb.reindex(adata.var_names)
+    ref, _ = embed_scaled(adata.X, E, found=found)
+    np.testing.assert_allclose(Y, ref, atol=1e-6)
+    rec = adata.uns["genept"]["X_genept_scaled"]
+    assert rec["method"] == "GenePT-scaled"
+    assert rec["params"]["transform"] == "log1p_cp10k" and rec["params"]["n_top_genes"] == 2000 and rec["params"]["n_comps"] == 50
+    assert rec["coverage"]["n_hvg"] == 40 and rec["coverage"]["n_hvg_embedded"] == 35 and rec["coverage"]["n_comps"] == 16
+    assert rec["gene_embeddings"]["encoder"] == "test:random"
+    genept.tl.embed_cells(adata, gene_emb, method="w")  # the paper's GenePT-w stays available
+    assert adata.uns["genept"]["X_genept_w"]["method"] == "GenePT-w"
+
+
+def test_tl_backed_and_dask_equal_in_memory(small_adata, gene_emb, tmp_path):
+    import genept
+
+    path = tmp_path / "cells.h5ad"
+    small_adata.write_h5ad(path)
+    genept.tl.embed_cells(small_adata, gene_emb, n_comps=8)
+    backed = ad.read_h5ad(path, backed="r")
+    genept.tl.embed_cells(backed, gene_emb, n_comps=8, chunk_size=7)
+    np.testing.assert_allclose(backed.obsm["X_genept_scaled"], small_adata.obsm["X_genept_scaled"], atol=1e-5)
+    backed.file.close()
+    da = pytest.importorskip("dask.array")
+    lazy = small_adata.copy()
+    lazy.X = da.from_array(small_adata.X, chunks=(16, 40))
+    genept.tl.embed_cells(lazy, gene_emb, n_comps=8)
+    np.testing.assert_allclose(lazy.obsm["X_genept_scaled"], small_adata.obsm["X_genept_scaled"], atol=1e-5)
+
+
+def test_tl_needs_gene_embeddings(small_adata):
+    import genept
+
+    with pytest.raises(ValueError, match="GenePT-scaled needs gene embeddings"):
+        genept.tl.embed_cells(small_adata)
+
+
+def test_zero_shot_works_in_the_text_space():
+    """Cells of three types, each over-expressing genes about one theme, are named by the theme's text."""
+    from genept import tl
+    from genept.embeddings import GeneEmbeddings
+    from genept.encoders import get_encoder
+    from genept.queries import search_cells, zero_shot_annotate
+
+    enc = get_encoder("hashing", dim=256)
+    themes = {
+        "antiviral": "interferon antiviral response virus defence",
+        "translating": "ribosome translation ribosomal subunit",
+        "matrix": "collagen extracellular matrix fibroblast",
+    }
+    rng = np.random.default_rng(3)
+    texts = {f"{t}{i}": f"Summary: involved in {words}." for t, words in themes.items() for i in range(8)}
+    texts |= {f"OTHER{i}": f"Summary: {' '.join(rng.choice(['kinase', 'membrane', 'nuclear', 'binding', 'channel'], 3))}." for i in range(24)}
+    genes = list(texts)
+    emb = GeneEmbeddings(genes, enc.encode(list(texts.values())), {"encoder": enc.identity})
+    counts = rng.poisson(2.0, size=(75, len(genes))).astype(np.float32)
+    for t in range(3):
+        counts[t * 25 : (t + 1) * 25, t * 8 : (t + 1) * 8] += rng.poisson(5.0, size=(25, 8))
+    labels = np.repeat(list(themes), 25)
+    adata = ad.AnnData(sp.csr_matrix(counts), obs=pd.DataFrame({"cell_type": labels}, index=[f"c{i}" for i in range(75)]))
+    adata.var_names = genes
+    tl.embed_cells(adata, emb, n_comps=10)
+    zero_shot_annotate(adata, themes, encoder=enc)  # the default basis is X_genept_scaled
+    assert (adata.obs["genept_zero_shot"].astype(str).to_numpy() == labels).mean() >= 0.95
+    search_cells(adata, "collagen extracellular matrix", encoder=enc)
+    score = adata.obs["genept_search"].to_numpy()
+    assert score[labels == "matrix"].min() > score[labels != "matrix"].max()
+
+
+def test_cli_embed_cells_default_is_scaled(small_adata, gene_emb, tmp_path, capsys):
+    from genept.cli import main
+
+    src, dst = tmp_path / "in.h5ad", tmp_path / "out.h5ad"
+    small_adata.write_h5ad(src)
+    genes = gene_emb.save(tmp_path / "genes.npz")
+    assert main(["embed-cells", str(src), str(dst), "--genes", str(genes), "--n-comps", "8", "-q"]) == 0
+    assert "highly variable genes: 40, 35 with an embedding" in capsys.readouterr().out
+    out = ad.read_h5ad(dst)
+    assert out.obsm["X_genept_scaled"].shape == (60, 16)
+    assert out.uns["genept"]["X_genept_scaled"]["params"]["n_comps"] == 8

@@ -33,7 +33,7 @@ def files(small_adata, tmp_path, rng):
 def test_embed_cells_w_adds_obsm_and_keeps_the_rest(files, tmp_path, capsys, backed):
     src, genes, adata = files
     dst = tmp_path / "out.h5ad"
-    argv = ["embed-cells", str(src), str(dst), "--genes", str(genes), "--transform", "log1p", "-q"]
+    argv = ["embed-cells", str(src), str(dst), "--method", "w", "--genes", str(genes), "--transform", "log1p", "-q"]
     assert main(argv + (["--backed", "--chunk-size", "7"] if backed else [])) == 0
     printed = capsys.readouterr().out
     assert "genes matched: 30 / 40" in printed and "wrote" in printed

@@ -94,7 +94,7 @@ def test_annotate_command(files, tmp_path, capsys):
     assert rc == 0
     a = ad.read_h5ad(out)
     assert (a.obs["genept_zero_shot"].astype(str) == a.obs["cell_type"]).all()
-    assert "X_genept_w" in a.obsm and "20  antiviral" in capsys.readouterr().out
+    assert "X_genept_scaled" in a.obsm and "20  antiviral" in capsys.readouterr().out
     rc = main(["annotate", str(files / "cells.h5ad"), "--labels", str(labels), "--method", "genes", "--n-genes", "5",
                "--genes", str(files / "genes.npz"), "--encoder", "hashing:128", "-o", str(tmp_path / "g.h5ad")])  # fmt: skip
     assert rc == 0 and "raw counts" in capsys.readouterr().out

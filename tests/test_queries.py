@@ -251,10 +251,10 @@ def test_label_gene_sets_ties_follow_var_order(enc):
 def test_encoder_identity_is_read_from_genept_s_records_or_trusted_when_absent(themed, enc):
     adata, _, _ = themed
     a = adata.copy()
-    a.obsm["X_s"] = a.obsm["X_genept_w"].copy()
+    a.obsm["X_s"] = a.obsm["X_genept_scaled"].copy()
     a.uns["genept"] = {**a.uns["genept"], "X_s": {"method": "GenePT-s", "encoder": {"identity": "hashing:dim=999:bigrams=1:v1"}}}
     with pytest.raises(ValueError, match="dim=999"):
         zero_shot_annotate(a, LABELS, basis="X_s", encoder=enc, copy=True)
-    a.obsm["X_plain"] = a.obsm["X_genept_w"].copy()  # no record: the given encoder is trusted
+    a.obsm["X_plain"] = a.obsm["X_genept_scaled"].copy()  # no record: the given encoder is trusted
     out = zero_shot_annotate(a, LABELS, basis="X_plain", encoder=enc, copy=True)
     assert (out.obs["genept_zero_shot"].astype(str) == out.obs["cell_type"]).all()

@@ -28,7 +28,7 @@ def gene_emb(small_adata, rng):
 
 def test_genept_w_writes_obsm_and_uns(small_adata, gene_emb):
     adata = small_adata
-    assert genept.tl.embed_cells(adata, gene_emb) is None
+    assert genept.tl.embed_cells(adata, gene_emb, method="w") is None
     Y = adata.obsm["X_genept_w"]
     assert Y.shape == (adata.n_obs, 16) and Y.dtype == np.float32
     E, _ = gene_emb.reindex(adata.var_names)
@@ -49,7 +49,7 @@ def test_key_added_layer_and_path(small_adata, gene_emb, tmp_path):
     adata.layers["counts"] = adata.X.copy()
     adata.X = adata.X * 0  # X no longer has the counts
     path = gene_emb.save(tmp_path / "genes.npz")
-    genept.tl.embed_cells(adata, str(path), layer="counts", transform="log1p", key_added="emb")
+    genept.tl.embed_cells(adata, str(path), method="w", layer="counts", transform="log1p", key_added="emb")
     assert "emb" in adata.obsm and "X_genept_w" not in adata.obsm
     assert adata.uns["genept"]["emb"]["params"]["layer"] == "counts"
     E, _ = gene_emb.reindex(adata.var_names)
@@ -60,14 +60,14 @@ def test_use_raw(small_adata, gene_emb):
     adata = small_adata
     adata.raw = adata
     adata = adata[:, :20].copy()  # X has fewer genes than raw
-    genept.tl.embed_cells(adata, gene_emb, use_raw=True)
+    genept.tl.embed_cells(adata, gene_emb, method="w", use_raw=True)
     assert adata.uns["genept"]["X_genept_w"]["coverage"]["n_genes"] == 40
 
 
 def test_copy_true_returns_new_object_and_leaves_input_untouched(small_adata, gene_emb):
     adata = small_adata
     X_before = adata.X.copy()
-    out = genept.tl.embed_cells(adata, gene_emb, copy=True)
+    out = genept.tl.embed_cells(adata, gene_emb, method="w", copy=True)
     assert out is not adata and "X_genept_w" in out.obsm
     assert "X_genept_w" not in adata.obsm and "genept" not in adata.uns
     assert (adata.X != X_before).nnz == 0
@@ -75,7 +75,7 @@ def test_copy_true_returns_new_object_and_leaves_input_untouched(small_adata, ge
 
 def test_second_method_keeps_the_first_record(small_adata, gene_emb):
     adata = small_adata
-    genept.tl.embed_cells(adata, gene_emb)
+    genept.tl.embed_cells(adata, gene_emb, method="w")
     genept.tl.embed_cells(adata, method="s", encoder="hashing", cache=False)
     assert set(adata.uns["genept"]) == {"X_genept_w", "X_genept_s"}
 
@@ -165,25 +165,25 @@ def test_sentence_cache_encodes_identical_sentences_once(small_adata, tmp_path):
 def test_backed_and_dask_equal_in_memory(small_adata, gene_emb, tmp_path):
     path = tmp_path / "cells.h5ad"
     small_adata.write_h5ad(path)
-    genept.tl.embed_cells(small_adata, gene_emb)
+    genept.tl.embed_cells(small_adata, gene_emb, method="w")
     genept.tl.embed_cells(small_adata, method="s", encoder="hashing", cache=False)
     backed = ad.read_h5ad(path, backed="r")
-    genept.tl.embed_cells(backed, gene_emb, chunk_size=7)
+    genept.tl.embed_cells(backed, gene_emb, method="w", chunk_size=7)
     genept.tl.embed_cells(backed, method="s", encoder="hashing", cache=False, chunk_size=7)
     np.testing.assert_allclose(backed.obsm["X_genept_w"], small_adata.obsm["X_genept_w"], atol=1e-6)
     np.testing.assert_array_equal(backed.obsm["X_genept_s"], small_adata.obsm["X_genept_s"])
     with pytest.raises(ValueError, match="backed"):
-        genept.tl.embed_cells(backed, gene_emb, copy=True)
+        genept.tl.embed_cells(backed, gene_emb, method="w", copy=True)
     backed.file.close()
     da = pytest.importorskip("dask.array")
     lazy = small_adata.copy()
     lazy.X = da.from_array(small_adata.X, chunks=(16, 40))
-    genept.tl.embed_cells(lazy, gene_emb)
+    genept.tl.embed_cells(lazy, gene_emb, method="w")
     np.testing.assert_allclose(lazy.obsm["X_genept_w"], small_adata.obsm["X_genept_w"], atol=1e-6)
 
 
 def test_result_survives_write_h5ad(small_adata, gene_emb, tmp_path):
-    genept.tl.embed_cells(small_adata, gene_emb)
+    genept.tl.embed_cells(small_adata, gene_emb, method="w")
     genept.tl.embed_cells(small_adata, method="s", encoder="hashing", cache=False)
     small_adata.write_h5ad(tmp_path / "out.h5ad")
     back = ad.read_h5ad(tmp_path / "out.h5ad")
@@ -256,7 +256,7 @@ def test_umap_keeps_users_graph_and_writes_png(small_adata, gene_emb, tmp_path, 
     monkeypatch.setattr(sc.pp, "neighbors", neighbors)
     monkeypatch.setattr(sc.tl, "umap", umap)
     adata = small_adata
-    genept.tl.embed_cells(adata, gene_emb)
+    genept.tl.embed_cells(adata, gene_emb, method="w")
     adata.obsm["X_umap"] = np.zeros((adata.n_obs, 2), dtype=np.float32)
     fig = genept.pl.umap(adata, "X_genept_w", color="cell_type", path=tmp_path / "u.png", n_neighbors=10)
     assert (tmp_path / "u.png").stat().st_size > 1000

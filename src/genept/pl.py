@@ -18,7 +18,7 @@ from genept._utils import atomic_path
 
 def umap(
     adata,
-    basis: str = "X_genept_w",
+    basis: str = "X_genept_scaled",
     color: str | Sequence[str] | None = None,
     *,
     path: str | os.PathLike | None = None,
@@ -39,7 +39,7 @@ def umap(
     adata
         AnnData with the embedding in ``obsm[basis]``.
     basis
-        ``obsm`` key of the embedding (``"X_genept_w"``, ``"X_genept_s"``, ``"X_pca"``, ...).
+        ``obsm`` key of the embedding (``"X_genept_scaled"``, ``"X_genept_w"``, ``"X_genept_s"``, ``"X_pca"``, ...).
     color
         ``obs`` column(s) to colour by.
     path

@@ -248,7 +248,7 @@ def zero_shot_annotate(
     labels: Sequence[str] | Mapping[str, str],
     *,
     method: Literal["embedding", "genes"] = "embedding",
-    basis: str = "X_genept_w",
+    basis: str = "X_genept_scaled",
     encoder: str | Encoder | None = None,
     center: bool = True,
     gene_embeddings: GeneEmbeddings | str | os.PathLike | None = None,
@@ -293,7 +293,8 @@ def zero_shot_annotate(
     method
         ``"embedding"`` or ``"genes"`` (above).
     basis
-        ``obsm`` key of the cell embeddings (``X_genept_w`` or ``X_genept_s``).
+        ``obsm`` key of the cell embeddings (``X_genept_scaled``, the default of
+        :func:`genept.tl.embed_cells`; ``X_genept_w`` or ``X_genept_s``).
     encoder
         Encoder spec or object; default ``"minilm"``. When the cell embeddings
         (``uns["genept"][basis]``) or the gene embeddings (``meta["encoder"]``) record the
@@ -442,7 +443,7 @@ def search_cells(
     adata: AnnData,
     query: str,
     *,
-    basis: str = "X_genept_w",
+    basis: str = "X_genept_scaled",
     encoder: str | Encoder | None = None,
     center: bool = True,
     key_added: str = "genept_search",

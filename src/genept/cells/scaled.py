@@ -41,7 +41,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from genept.cells.blocks import iter_row_blocks, prepare_matrix
-from genept.cells.validation import check_block
+from genept.cells.validation import check_block, warn_if_not_counts
 from genept.cells.weighted import TRANSFORMS, Transform, transform_block
 
 logger = logging.getLogger(__name__)
@@ -260,8 +260,11 @@ def fit_scaled(
 
     # Pass 1: per-gene moments of the log-expression T and of expm1(T) (for the HVG dispersions).
     s1, s2, e1, e2 = (np.zeros(E.shape[0]) for _ in range(4))
+    warned = False
     for start, _, block in iter_row_blocks(X, desc="GenePT-scaled 1/3", **blocks):
         check_block(block, where=where, start=start)
+        # log1p / log1p_cp10k expect raw counts: warn (once) on non-integer values.
+        warned = warned or warn_if_not_counts(block, transform, where=where, start=start)
         T = transform_block(block, transform)
         for acc, values in ((s1, None), (s2, np.square), (e1, np.expm1), (e2, _expm1_sq)):
             acc += _column_sums(T, values)

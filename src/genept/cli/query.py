@@ -149,7 +149,7 @@ def _annotate(args: argparse.Namespace) -> int:
     elif args.basis not in adata.obsm:
         if not args.genes:
             raise ValueError(
-                f"{args.input} has no obsm[{args.basis!r}]: pass --genes GENES.npz to embed the cells (GenePT-w) first, "
+                f"{args.input} has no obsm[{args.basis!r}]: pass --genes GENES.npz to embed the cells (GenePT-scaled) first, "
                 "or run `genept embed-cells`"
             )
         from genept import tl
@@ -217,7 +217,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="embedding: cosine with the cell embeddings (default); genes: score each label's closest genes")
     p.add_argument("--n-genes", type=int, default=10, help="--method genes: genes per label (default 10)")
     p.add_argument("--layer", default=None, help="--method genes: log-normalised layer; default X, normalised first if it holds counts")
-    p.add_argument("--basis", default="X_genept_w", help="obsm key of the cell embeddings (default X_genept_w)")
+    p.add_argument("--basis", default="X_genept_scaled", help="obsm key of the cell embeddings (default X_genept_scaled)")
     p.add_argument("--genes", metavar="GENES.npz", help="gene embeddings: for --method genes, or to embed the cells when the basis is missing")
     p.add_argument("--encoder", default=None, help="encoder that made the embeddings: minilm (default), static, hashing[:DIM], openai:MODEL")
     p.add_argument("--min-margin", type=float, default=0.0, help="unassigned below this best-minus-second score margin (default 0)")
