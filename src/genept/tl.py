@@ -63,9 +63,9 @@ def embed_cells(
 
     **GenePT-scaled** (``method="scaled"``, the default; :mod:`genept.cells.scaled`): the
     cell's scaled expression of the ``n_top_genes`` highly variable genes (``log1p`` of counts
-    per 10,000, z-scored, clipped at 10), reduced to its ``n_comps`` principal components and
-    placed in the gene-text space by the isometry closest to projecting onto the genes' centred
-    text embeddings. Each cell is a weighted sum of gene embeddings, so text queries
+    per 10,000, z-scored per gene), reduced to its ``n_comps`` principal components and placed
+    in the gene-text space by the isometry closest to projecting onto the genes' text
+    embeddings. Each cell is a weighted sum of gene embeddings, so text queries
     (:mod:`genept.queries`) work on it, and distances between cells are exactly those of the
     PCA of scaled expression; on the shared benchmark sets it matches scaled PCA-50 and beats
     plain GenePT-w on cell-type kNN and clustering (``benchmarks/results/quality_ablation.md``).
@@ -270,9 +270,8 @@ def _genept_scaled(adata, X, var_names, where, gene_embeddings, *, transform, n_
             "transform": transform,
             "n_top_genes": -1 if n_top_genes is None else int(n_top_genes),
             "hvg_flavor": "seurat",
-            "scale_max_value": 10.0,
+            "scale_max_value": "none",
             "n_comps": int(n_comps),
-            "centre_gene_embeddings": True,
             "map": "isometric (Löwdin) text map of the principal axes",
             "chunk_size": int(chunk_size),
         },

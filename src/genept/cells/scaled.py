@@ -1,26 +1,27 @@
 """GenePT-scaled: scaled expression of highly variable genes, placed isometrically in the gene-text space.
 
 Plain GenePT-w (:mod:`genept.cells.weighted`) sums gene embeddings weighted by raw expression:
-every cell is dominated by its most abundant transcripts and by the direction all gene texts
+each cell is dominated by its most abundant transcripts and by the direction all gene texts
 share, so cell types separate less well than with PCA of scaled expression. GenePT-scaled keeps
-the cell a linear combination of (centred) gene embeddings but chooses the weights so that the
-geometry of the cells is exactly that of PCA:
+each cell a linear combination of gene embeddings but chooses the weights so that the geometry
+of the cells is exactly that of PCA:
 
 1. ``T = transform(X)`` (default ``log1p`` of counts per 10,000), per-gene moments, and the
    ``n_top_genes`` highly variable genes (HVGs; scanpy's ``seurat`` flavour);
-2. ``z = clip((T_hvg - mean) / sd, -max_value, max_value)`` (``sc.pp.scale``) and its top
-   ``n_comps`` principal axes ``P`` (``n_hvg x k``), from the covariance accumulated block by block;
-3. the text vector of each axis, ``U = P^T E`` (``k x dim``; ``E`` = the HVGs' gene embeddings
-   minus the mean gene embedding, zero rows for genes without one), made orthonormal by the
-   symmetric (Löwdin / polar) orthogonalisation ``Q = (U U^T)^(-1/2) U``: the isometry closest to
-   ``U``;
-4. ``cell = (z - mean(z)) P Q = sum_g w_g e_g`` with gene weights ``w = (z - mean(z)) P (U U^T)^(-1/2) P^T``.
+2. ``z = (T_hvg - mean) / sd`` (``sc.pp.scale``; optionally clipped at ``max_value``) and its
+   top ``n_comps`` principal axes ``P`` (``n_hvg x k``), from the covariance accumulated block
+   by block;
+3. the text vector of each axis, ``U = P^T E`` (``k x dim``; ``E`` = the HVGs' gene embeddings,
+   zero rows for genes without one), made orthonormal by the symmetric (Löwdin / polar)
+   orthogonalisation ``Q = (U U^T)^(-1/2) U``: the isometry closest to ``U``;
+4. ``cell = (z - mean(z)) P Q = sum_g w_g e_g`` with gene weights
+   ``w = (z - mean(z)) P (U U^T)^(-1/2) P^T``.
 
 Because ``Q`` has orthonormal rows, distances and cosines between cells equal those between
-their PCA scores (scanpy ``normalize_total``, ``log1p``, HVGs, ``scale(max_value=10)``, ``pca``),
-whatever the gene embeddings: the text decides only *where* in the text space the cells sit,
-which is what text queries (:mod:`genept.queries`) and comparisons across datasets use. The map
-is invariant to the sign and order of the principal axes, so the result does not depend on
+their PCA scores (scanpy ``normalize_total``, ``log1p``, HVGs, ``scale``, ``pca``), whatever
+the gene embeddings: the text decides only *where* in the text space the cells sit, which is
+what text queries (:mod:`genept.queries`) and comparisons across datasets use. The map is
+invariant to the sign and order of the principal axes, so the result does not depend on
 eigenvector conventions.
 
 :func:`fit_scaled` learns the map (:class:`ScaledProjection`, reusable on other cells with the
@@ -65,7 +66,7 @@ class ScaledProjection:
     max_value
         Scaled values are clipped to ``[-max_value, max_value]`` (``None``: no clipping).
     center
-        Mean of the clipped scaled values over the fitted cells (removed before projecting).
+        Mean of the (clipped) scaled values over the fitted cells (removed before projecting).
     components
         ``(k, n_used)`` principal axes of the scaled values (unit rows).
     explained_variance
@@ -195,7 +196,7 @@ def fit_scaled(
     transform: Transform = "log1p_cp10k",
     n_top_genes: int | None = 2000,
     n_comps: int = 50,
-    max_value: float | None = 10.0,
+    max_value: float | None = None,
     chunk_size: int = 5_000,
     show_progress: bool | None = None,
     where: str = "adata.X",
@@ -221,7 +222,9 @@ def fit_scaled(
     n_comps
         Principal axes kept (at most ``dim``, ``n_cells - 1`` and the number of genes used).
     max_value
-        Clip scaled values to ``[-max_value, max_value]`` (as ``sc.pp.scale``); ``None``: no clip.
+        Clip scaled values to ``[-max_value, max_value]`` (``sc.pp.scale(max_value=...)``).
+        Default ``None``, as ``sc.pp.scale``: clipping at 10 (Seurat's convention) cut the
+        signal of rare cell types and never helped on the benchmark sets.
     chunk_size, show_progress, where
         Cells per block; progress bars (``None``: on a terminal); matrix name in errors.
 
@@ -291,7 +294,7 @@ def fit_scaled(
         n_genes=int(E.shape[0]),
     )
 
-    # Pass 2: covariance of the clipped scaled values, one dense block of HVG columns at a time.
+    # Pass 2: covariance of the scaled values, one dense block of HVG columns at a time.
     gram = np.zeros((len(genes), len(genes)))
     zsum = np.zeros(len(genes))
     for _, _, block in iter_row_blocks(X, desc="GenePT-scaled 2/3", **blocks):
@@ -305,9 +308,9 @@ def fit_scaled(
     P *= np.where(P[np.abs(P).argmax(axis=0), np.arange(k)] < 0, -1.0, 1.0)  # deterministic signs (cosmetic)
 
     # The isometry: text vectors of the axes, symmetrically orthonormalised.
-    Ec = np.zeros((len(genes), E.shape[1]))
-    Ec[found[genes]] = (E[genes] - E[found].mean(axis=0, dtype=np.float64))[found[genes]]
-    U = P.T @ Ec
+    # Gene embeddings as they are: centring them leaves the geometry unchanged but made zero-shot
+    # annotation worse on all three benchmark sets (benchmarks/results/quality_ablation.md).
+    U = P.T @ np.where(found[genes, None], E[genes], 0.0)
     lam, V = np.linalg.eigh(U @ U.T)
     keep = lam > _RANK_TOL * max(lam.max(), 0.0)
     if not keep.all():
@@ -336,7 +339,7 @@ def embed_scaled(
     transform: Transform = "log1p_cp10k",
     n_top_genes: int | None = 2000,
     n_comps: int = 50,
-    max_value: float | None = 10.0,
+    max_value: float | None = None,
     chunk_size: int = 5_000,
     show_progress: bool | None = None,
     where: str = "adata.X",
