@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from genept.cells.scaled import ScaledProjection, ScaledStats, embed_scaled, fit_scaled, seurat_hvg
+from genept.cells.scaled import (
+    ScaledProjection,
+    ScaledStats,
+    embed_scaled,
+    fit_scaled,
+    seurat_hvg,
+)
 
 N_CELLS, N_GENES, DIM = 61, 40, 64  # DIM > N_GENES: the span of the gene embeddings is a proper subspace
 N_TOP, N_COMPS = 20, 8
@@ -174,7 +180,7 @@ def test_deterministic_and_clip_option(data):
 
 
 def test_too_few_embedded_genes_drop_axes_with_a_warning(data):
-    counts, E, found = data
+    counts, E, _ = data
     sparse_found = np.zeros(N_GENES, dtype=bool)
     sparse_found[[0, 8]] = True
     E2 = np.where(sparse_found[:, None], E, 0).astype(np.float32)

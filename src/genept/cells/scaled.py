@@ -259,7 +259,7 @@ def fit_scaled(
     if n_cells < 2:
         raise ValueError(f"GenePT-scaled needs at least 2 cells to scale expression, got {n_cells}")
     X = prepare_matrix(X)
-    blocks = dict(chunk_size=chunk_size, show_progress=show_progress)
+    blocks = {"chunk_size": chunk_size, "show_progress": show_progress}
 
     # Pass 1: per-gene moments of the log-expression T and of expm1(T) (for the HVG dispersions).
     s1, s2, e1, e2 = (np.zeros(E.shape[0]) for _ in range(4))
@@ -375,7 +375,7 @@ def embed_scaled(
         n_cells=int(X.shape[0]),
         n_genes=int(proj.n_genes),
         n_genes_embedded=int(found.sum()),
-        n_hvg=int(len(proj.genes)),
+        n_hvg=len(proj.genes),
         n_hvg_embedded=int(found[proj.genes].sum()),
         n_comps=proj.n_comps,
         variance_explained=float(var_k.sum() / proj.total_variance) if proj.total_variance > 0 else 0.0,
