@@ -325,6 +325,10 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "quality_ablation.md"))
     args = parser.parse_args()
     t_start = time.perf_counter()
+    # The commit the code ran at (read first: later commits during a long run must not be credited).
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "benchmarks/quality_ablation.py"], capture_output=True, text=True, cwd=ROOT, check=False).stdout.strip()
+    head += " + uncommitted changes" if dirty else ""
 
     from genept.embeddings import GeneEmbeddings
     from genept.encoders import get_encoder
@@ -387,7 +391,7 @@ def main() -> int:
     timings["embedding + scoring all rows"] = time.perf_counter() - t0
     total = time.perf_counter() - t_start
 
-    text = report(args, rows, datasets, results, timings, total)
+    text = report(args, rows, datasets, results, timings, total, head)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
@@ -395,8 +399,7 @@ def main() -> int:
     return 0
 
 
-def report(args, rows, datasets, results, timings, total) -> str:
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=False).stdout.strip()
+def report(args, rows, datasets, results, timings, total, head) -> str:
     cmd = "python benchmarks/quality_ablation.py" + (" --with-s" if args.with_s else "") + ("" if args.seeds == 5 else f" --seeds {args.seeds}")
     n_folds = 5 * args.seeds
     genes_line = (
