@@ -49,6 +49,10 @@ CELL_SETS = (
 )
 
 
+def _rel(path: Path) -> str:
+    return str(path.resolve().relative_to(ROOT)) if path.resolve().is_relative_to(ROOT) else str(path)
+
+
 def default_gene_files() -> dict[str, Path]:
     found = {p.stem: p for p in (ROOT / "bench_out" / "genes_minilm.npz", ROOT / "bench_out" / "genes_static.npz") if p.exists()}
     return found or lexical_gene_file()
@@ -195,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     with atomic_write(results / "benchmarks.json", "w") as fh:
         json.dump(_clean(payload), fh, indent=1, allow_nan=False)
     text = render_markdown(genes=genes_res, cells=cells_res or None, meta=payload["meta"], title="genept benchmarks")
-    text += f"\nWall time {payload['meta']['wall_time_s']:.0f} s on this machine. Full report with figures: `{out}/report.md`.\n"
+    text += f"\nWall time {payload['meta']['wall_time_s']:.0f} s on this machine. Full report with figures: `{_rel(out)}/report.md`.\n"
     with atomic_write(results / "benchmarks.md", "w") as fh:
         fh.write(text)
     log.info("wrote %s, %s and %s", report, results / "benchmarks.md", results / "benchmarks.json")
