@@ -663,7 +663,7 @@ def evaluate_genes(
             "go_max_terms": go_max_terms,
             "go_propagate": go_propagate,
             "embeddings": {
-                name: {"n_genes": len(e), "dim": e.dim, "meta": {k: v for k, v in e.meta.items() if k != "composed"}}
+                name: {"n_genes": len(e), "dim": e.dim, "meta": {k: v for k, v in e.meta.items() if not k.startswith("composed")}}
                 for name, e in embeddings.items()
             },
         },
