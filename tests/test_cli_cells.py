@@ -92,7 +92,7 @@ def test_demo_offline_with_hashing_encoder(tmp_path, capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert "10-NN macro-F1" in printed and "GenePT-s" in printed
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["results"]) == {"GenePT-w", "GenePT-s", "PCA"}
+    assert set(summary["results"]) == {"GenePT-scaled", "GenePT-w", "GenePT-s", "PCA"}
     for res in summary["results"].values():
         assert 0 < res["knn10_f1_macro"]["mean"] <= 1
         assert -1 <= res["kmeans_ari"]["mean"] <= 1
@@ -100,4 +100,4 @@ def test_demo_offline_with_hashing_encoder(tmp_path, capsys, monkeypatch):
     for name in summary["files"]:
         assert (out / name).stat().st_size > 0
     back = ad.read_h5ad(out / "pbmc68k_genept.h5ad")
-    assert {"X_genept_w", "X_genept_s", "X_pca_lognorm"} <= set(back.obsm)
+    assert {"X_genept_scaled", "X_genept_w", "X_genept_s", "X_pca_lognorm"} <= set(back.obsm)
