@@ -108,4 +108,8 @@ def umap(
     return fig
 
 
-__all__ = ["umap"]
+
+
+from genept.programs import program_heatmap  # noqa: E402  (re-exported: plots live in genept.pl)
+
+__all__ = ["program_heatmap", "umap"]

@@ -478,4 +478,18 @@ def _record(adata, key: str, record: Mapping[str, Any]) -> None:
     adata.uns[UNS_KEY] = uns
 
 
-__all__ = ["embed_cells", "add_gene_embeddings"]
+# The text-space tools live in their own modules; scanpy-style users find them here.
+from genept.ensembles import combine_embeddings  # noqa: E402
+from genept.programs import gene_programs, score_programs  # noqa: E402
+from genept.queries import search_cells, search_genes, zero_shot_annotate  # noqa: E402
+
+__all__ = [
+    "add_gene_embeddings",
+    "combine_embeddings",
+    "embed_cells",
+    "gene_programs",
+    "score_programs",
+    "search_cells",
+    "search_genes",
+    "zero_shot_annotate",
+]
