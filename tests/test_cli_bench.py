@@ -94,7 +94,7 @@ def test_bench_cells_cli(tmp_path, small_adata, capsys):
     assert "genept_w:g" in capsys.readouterr().out
     res = json.loads((out / "results.json").read_text())
     entry = res["cells"]["cells"]
-    assert set(entry["results"]["tasks"]) == {"genept_w:g", "random_w:g", "pca", "X_scgpt"}
+    assert set(entry["results"]["tasks"]) == {"genept_scaled:g", "genept_w:g", "random_w:g", "pca", "X_scgpt"}
     assert entry["embeddings"]["genept_w:g"]["coverage"]["n_genes_embedded"] == 40 and entry["label_key"] == "cell_type"
     assert "### cells" in (out / "report.md").read_text()
 

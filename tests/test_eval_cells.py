@@ -136,7 +136,9 @@ def test_cell_embeddings_and_evaluate_cells_end_to_end(small_adata):
     emb = hashing_genes(small_adata.var_names[:30])  # 10 of 40 genes have no embedding
     small_adata.obsm["X_other"] = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
     embs, info = cell_embeddings(small_adata, gene_embeddings={"hash": emb}, obsm_keys=["X_other"], seed=0)
-    assert list(embs) == ["genept_w:hash", "random_w:hash", "pca", "X_other"]
+    assert list(embs) == ["genept_scaled:hash", "genept_w:hash", "random_w:hash", "pca", "X_other"]
+    assert info["genept_scaled:hash"]["coverage"]["n_genes_embedded"] == 30
+    assert np.isfinite(embs["genept_scaled:hash"]).all()
     assert embs["genept_w:hash"].shape == (60, 32) and info["pca"]["dim"] == 50 or info["pca"]["dim"] < 50
     np.testing.assert_allclose(np.linalg.norm(embs["genept_w:hash"], axis=1), 1, atol=1e-5)
     assert info["genept_w:hash"]["coverage"]["n_genes_embedded"] == 30

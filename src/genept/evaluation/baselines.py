@@ -84,25 +84,26 @@ def pca_baseline(
     return np.ascontiguousarray(work.obsm["X_pca"], dtype=np.float32)
 
 
-def genept_w(
+def genept_cells(
     adata,
     gene_embeddings: GeneEmbeddings,
     *,
+    method: str = "scaled",
     layer: str | None = None,
-    transform: str = "counts",
+    transform: str | None = None,
     species: str = "auto",
 ) -> tuple[np.ndarray, dict]:
-    """GenePT-w cell embeddings (:func:`genept.tl.embed_cells`) without touching ``adata``.
+    """Cell embeddings of :func:`genept.tl.embed_cells` (``method`` as there) without touching ``adata``.
 
     Returns
     -------
     ``(cells, coverage)``: a float32 ``(n_obs, dim)`` array and the coverage record of
-    :func:`~genept.tl.embed_cells` (genes embedded, share of expression lost, empty cells).
+    :func:`~genept.tl.embed_cells` (genes embedded, share of expression lost, empty cells, ...).
 
     Examples
     --------
-    >>> cells, cov = genept_w(adata, GeneEmbeddings.load("genes.npz"))
-    >>> cov["fraction_expression_lost"]
+    >>> cells, cov = genept_cells(adata, GeneEmbeddings.load("genes.npz"))
+    >>> cov["n_genes_embedded"]
     """
     import anndata as ad
     import pandas as pd
@@ -112,8 +113,26 @@ def genept_w(
     # A light AnnData sharing the matrix: the user's obsm/uns stay as they were.
     X = _counts(adata, layer)
     work = ad.AnnData(X=X, obs=pd.DataFrame(index=adata.obs_names), var=pd.DataFrame(index=adata.var_names))
-    embed_cells(work, gene_embeddings, method="w", transform=transform, species=species, key_added="X", show_progress=False)
+    embed_cells(work, gene_embeddings, method=method, transform=transform, species=species, key_added="X", show_progress=False)
     return np.asarray(work.obsm["X"], dtype=np.float32), dict(work.uns["genept"]["X"]["coverage"])
+
+
+def genept_w(
+    adata,
+    gene_embeddings: GeneEmbeddings,
+    *,
+    layer: str | None = None,
+    transform: str = "counts",
+    species: str = "auto",
+) -> tuple[np.ndarray, dict]:
+    """GenePT-w cell embeddings (:func:`genept.tl.embed_cells`, ``method="w"``) without touching ``adata``.
+
+    Examples
+    --------
+    >>> cells, cov = genept_w(adata, GeneEmbeddings.load("genes.npz"))
+    >>> cov["fraction_expression_lost"]
+    """
+    return genept_cells(adata, gene_embeddings, method="w", layer=layer, transform=transform, species=species)
 
 
 __all__ = ["genept_w", "pca_baseline", "random_gene_embeddings"]

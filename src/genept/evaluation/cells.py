@@ -384,6 +384,8 @@ def cell_embeddings(
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
     """The embeddings to compare for one dataset, all from the same cells.
 
+    - ``genept_scaled:<name>``: GenePT-scaled, the default of :func:`genept.tl.embed_cells`,
+      from counts (log1p per 10,000; ``transform`` applies to GenePT-w only);
     - ``genept_w:<name>``: GenePT-w from each gene embedding (:func:`genept.tl.embed_cells`);
     - ``random_w:<name>``: GenePT-w from Gaussian gene vectors (same genes and dimension, ``seed``);
     - ``pca``: the raw-expression baseline (:func:`~genept.evaluation.baselines.pca_baseline`);
@@ -401,12 +403,14 @@ def cell_embeddings(
     >>> embs, info = cell_embeddings(adata, gene_embeddings={"minilm": "genes_minilm.npz"})
     """
     from genept.embeddings import GeneEmbeddings
-    from genept.evaluation.baselines import genept_w, pca_baseline, random_gene_embeddings
+    from genept.evaluation.baselines import genept_cells, genept_w, pca_baseline, random_gene_embeddings
 
     out: dict[str, np.ndarray] = {}
     info: dict[str, dict[str, Any]] = {}
     for name, ge in (gene_embeddings or {}).items():
         emb = ge if isinstance(ge, GeneEmbeddings) else GeneEmbeddings.load(ge)
+        out[f"genept_scaled:{name}"], cov = genept_cells(adata, emb, method="scaled", layer=layer)
+        info[f"genept_scaled:{name}"] = {"source": f"GenePT-scaled (default) from {emb.meta.get('encoder', name)}", "coverage": cov}
         out[f"genept_w:{name}"], cov = genept_w(adata, emb, layer=layer, transform=transform)
         info[f"genept_w:{name}"] = {"source": f"GenePT-w ({transform}) from {emb.meta.get('encoder', name)}", "coverage": cov}
         if random_control:

@@ -322,10 +322,11 @@ def _cell_markdown(dataset: str, entry: Mapping[str, Any], figures: Mapping[str,
         line = f"- `{name}`: {i.get('source', '')}"
         c = i.get("coverage")
         if c:
-            line += (
-                f"; {c['n_genes_embedded']:,} / {c['n_genes']:,} genes embedded, "
-                f"{100 * c['fraction_expression_lost']:.1f}% of counts on genes without one"
-            )
+            line += f"; {c['n_genes_embedded']:,} / {c['n_genes']:,} genes embedded"
+            if "fraction_expression_lost" in c:  # GenePT-w
+                line += f", {100 * c['fraction_expression_lost']:.1f}% of counts on genes without one"
+            if "n_hvg" in c:  # GenePT-scaled
+                line += f"; {c['n_hvg_embedded']:,} / {c['n_hvg']:,} highly variable genes embedded, {c['n_comps']} components"
         cov_lines.append(line)
     out += ["Embeddings:", *cov_lines, ""]
     if res.get("scib"):
