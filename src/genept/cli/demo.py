@@ -55,10 +55,10 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
     def cell(v: dict[str, float]) -> str:
         return f"{v['mean']:.3f} ± {v['sd']:.3f}"
 
-    head = f"{'embedding':<10} {'dim':>5}  {'10-NN macro-F1':>15}  {'k-means ARI':>15}  {'k-means AMI':>15}"
+    head = f"{'embedding':<13} {'dim':>5}  {'10-NN macro-F1':>15}  {'k-means ARI':>15}  {'k-means AMI':>15}"
     rows = [head, "-" * len(head)]
     for name, r in results.items():
-        rows.append(f"{name:<10} {r['dim']:>5}  {cell(r['knn10_f1_macro']):>15}  {cell(r['kmeans_ari']):>15}  {cell(r['kmeans_ami']):>15}")
+        rows.append(f"{name:<13} {r['dim']:>5}  {cell(r['knn10_f1_macro']):>15}  {cell(r['kmeans_ari']):>15}  {cell(r['kmeans_ami']):>15}")
     return "\n".join(rows)
 
 
