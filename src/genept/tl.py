@@ -244,13 +244,13 @@ def add_gene_embeddings(
 
 
 # -- the three methods ----------------------------------------------------------------------------
-def _genept_scaled(adata, X, var_names, where, gene_embeddings, *, transform, n_top_genes, n_comps, species, chunk_size, show_progress):
-    from genept.cells.scaled import embed_scaled
-    from genept.cells.validation import check_empty_cells, check_gene_overlap, check_inputs, check_var_names
+def _aligned_gene_embeddings(method, adata, X, var_names, where, gene_embeddings, species):
+    """Checked inputs and gene embeddings aligned with ``var_names``: ``(emb, E, found, n_duplicates)``."""
+    from genept.cells.validation import check_gene_overlap, check_inputs, check_var_names
 
     if gene_embeddings is None:
         raise ValueError(
-            "GenePT-scaled needs gene embeddings: pass a GeneEmbeddings or the path of a .npz made by "
+            f"{method} needs gene embeddings: pass a GeneEmbeddings or the path of a .npz made by "
             "genept.embed_genes / `genept genes embed` (or use method='s', which needs only a text encoder)."
         )
     emb = _load_gene_embeddings(gene_embeddings)
@@ -258,6 +258,14 @@ def _genept_scaled(adata, X, var_names, where, gene_embeddings, *, transform, n_
     n_dup = check_var_names(var_names, where=where)
     E, found = emb.reindex(var_names, species=species)
     check_gene_overlap(found, var_names, emb.genes, where=where)
+    return emb, E, found, n_dup
+
+
+def _genept_scaled(adata, X, var_names, where, gene_embeddings, *, transform, n_top_genes, n_comps, species, chunk_size, show_progress):
+    from genept.cells.scaled import embed_scaled
+    from genept.cells.validation import check_empty_cells
+
+    emb, E, found, n_dup = _aligned_gene_embeddings("GenePT-scaled", adata, X, var_names, where, gene_embeddings, species)
     Y, stats = embed_scaled(
         X, E, found=found, transform=transform, n_top_genes=n_top_genes, n_comps=n_comps,
         chunk_size=chunk_size, show_progress=show_progress, where=where,
@@ -283,19 +291,10 @@ def _genept_scaled(adata, X, var_names, where, gene_embeddings, *, transform, n_
 
 
 def _genept_w(adata, X, var_names, where, gene_embeddings, *, transform, normalize, species, chunk_size, show_progress):
-    from genept.cells.validation import check_empty_cells, check_gene_overlap, check_inputs, check_var_names
+    from genept.cells.validation import check_empty_cells
     from genept.cells.weighted import embed_weighted
 
-    if gene_embeddings is None:
-        raise ValueError(
-            "GenePT-w needs gene embeddings: pass a GeneEmbeddings or the path of a .npz made by "
-            "genept.embed_genes / `genept genes embed` (or use method='s', which needs only a text encoder)."
-        )
-    emb = _load_gene_embeddings(gene_embeddings)
-    check_inputs(X, var_names, n_obs=adata.n_obs, where=where)
-    n_dup = check_var_names(var_names, where=where)
-    E, found = emb.reindex(var_names, species=species)
-    check_gene_overlap(found, var_names, emb.genes, where=where)
+    emb, E, found, n_dup = _aligned_gene_embeddings("GenePT-w", adata, X, var_names, where, gene_embeddings, species)
     Y, stats = embed_weighted(
         X, E, found=found, transform=transform, normalize=normalize,
         chunk_size=chunk_size, show_progress=show_progress, where=where,
