@@ -175,3 +175,21 @@ if __name__ == "__main__":  # manual use: python tests/openai_server.py
         print(srv.base_url, flush=True)
         while True:
             time.sleep(3600)
+
+
+def kill_when_stalled(srv, proc, k: int, *, timeout: float) -> None:
+    """SIGKILL ``proc`` once it has sent request ``k + 1`` to ``srv`` (which stalls after ``k``)."""
+    import signal
+    import time
+
+    try:
+        deadline = time.monotonic() + timeout
+        while len(srv.requests) <= k:  # request k+1 is hanging on the stalled server
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "the job never reached the stalled request"
+            srv.received.wait(0.2)
+            srv.received.clear()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL

@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import pickle
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 
 pytest.importorskip("openai")
 
-from openai_server import FakeOpenAI, fake_vector
+from openai_server import FakeOpenAI, fake_vector, kill_when_stalled
 
 from genept.encoders.cache import CachedEncoder, EmbeddingCache
 from genept.encoders.openai import OpenAIEncoder, OpenAIEncoderError, estimate_tokens
@@ -198,17 +197,7 @@ def test_kill_and_resume(tmp_path):
             [sys.executable, "-c", _JOB, str(tmp_path / "texts.json"), srv.base_url, str(cache_path)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
-        try:
-            deadline = time.monotonic() + 60
-            while len(srv.requests) <= k:  # wait until request k+1 hangs on the stalled server
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.monotonic() < deadline, "the job never reached the stalled request"
-                srv.received.wait(0.2)
-                srv.received.clear()
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
-        assert proc.returncode == -signal.SIGKILL
+        kill_when_stalled(srv, proc, k, timeout=60)
         first_run = srv.served_texts()
         assert len(first_run) == 4 * k
 

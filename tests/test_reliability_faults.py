@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from genept.genes.corpus import GeneCorpus
 
 openai = pytest.importorskip("openai")
 
-from openai_server import FakeOpenAI, fake_vector
+from openai_server import FakeOpenAI, fake_vector, kill_when_stalled
 
 KEY = "test-key-faults"
 GENES = [
@@ -86,17 +85,7 @@ def test_cli_genes_embed_killed_mid_job_resumes_without_paying_twice(corpus_file
     env = {**os.environ, "OPENAI_API_KEY": KEY, "GENEPT_PROGRESS": "0"}
     with FakeOpenAI(dim=16, api_key=KEY, slow_after=(k, 60.0)) as srv:
         proc = subprocess.Popen([sys.executable, "-c", _CLI, *embed_argv(corpus_file, srv.base_url, cache, out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 90
-            while len(srv.requests) <= k:  # request k+1 is hanging on the stalled server
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.monotonic() < deadline, "the job never reached the stalled request"
-                srv.received.wait(0.2)
-                srv.received.clear()
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
-        assert proc.returncode == -signal.SIGKILL
+        kill_when_stalled(srv, proc, k, timeout=90)
         paid_first = srv.served_texts()
         assert len(paid_first) == 4 * k
         assert out.read_bytes() == b"previous embeddings"  # the killed run replaced nothing
