@@ -107,9 +107,3 @@ def umap(
         plt.show()
     return fig
 
-
-
-
-from genept.programs import program_heatmap  # noqa: E402  (re-exported: plots live in genept.pl)
-
-__all__ = ["program_heatmap", "umap"]

@@ -475,20 +475,3 @@ def _record(adata, key: str, record: Mapping[str, Any]) -> None:
     uns = dict(uns) if isinstance(uns, Mapping) else {}
     uns[key] = _h5ad_safe({**record, "genept_version": __version__})
     adata.uns[UNS_KEY] = uns
-
-
-# The text-space tools live in their own modules; scanpy-style users find them here.
-from genept.ensembles import combine_embeddings  # noqa: E402
-from genept.programs import gene_programs, score_programs  # noqa: E402
-from genept.queries import search_cells, search_genes, zero_shot_annotate  # noqa: E402
-
-__all__ = [
-    "add_gene_embeddings",
-    "combine_embeddings",
-    "embed_cells",
-    "gene_programs",
-    "score_programs",
-    "search_cells",
-    "search_genes",
-    "zero_shot_annotate",
-]
