@@ -9,7 +9,7 @@ from typing import Any
 _LAZY = {
     "GeneResolver": "genept.genes.ids",
     "coverage_report": "genept.genes.ids",
-    "GeneFacts": "genept.genes.corpus",
+    "GeneFacts": "genept.genes.facts",
     "GeneCorpus": "genept.genes.corpus",
     "TextTemplate": "genept.genes.corpus",
     "build_corpus": "genept.genes.corpus",

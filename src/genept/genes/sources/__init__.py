@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from genept.genes.corpus import GeneFacts
+from genept.genes.facts import GeneFacts
 
 
 def load_source(spec: str, *, cache_dir: str | Path | None = None, genes: list[str] | None = None) -> Mapping[str, GeneFacts]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genept.genes.corpus import GeneFacts
+from genept.genes.facts import GeneFacts
 
 _GENE_COLUMNS = ("symbol", "gene", "gene_symbol", "gene_name", "entrez_id", "ensembl_id")
 _TEXT_COLUMNS = ("summary", "text", "description")

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genept.genes.corpus import GeneFacts
+from genept.genes.facts import GeneFacts
 
 #: The ontology roots and the one term the GO Consortium flags as uninformative on its own.
 DEFAULT_EXCLUDE_TERMS = ("GO:0008150", "GO:0003674", "GO:0005575", "GO:0005515")

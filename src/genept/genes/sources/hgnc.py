@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from genept.genes.corpus import GeneFacts
+from genept.genes.facts import GeneFacts
 from genept.genes.ids import GeneResolver
 
 _GENE_TYPE = {

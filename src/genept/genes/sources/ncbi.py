@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from genept._utils import progress
-from genept.genes.corpus import GeneFacts
+from genept.genes.facts import GeneFacts
 
 log = logging.getLogger(__name__)
 
