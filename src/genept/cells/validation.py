@@ -183,16 +183,91 @@ def check_gene_overlap(found: np.ndarray, var_names: Sequence[Any], embedded: Se
     )
 
 
+COUNTS_SAMPLE_ROWS = 500
+"""Rows (cells) read from the top of a matrix by :func:`looks_like_counts` by default."""
+
+
+def looks_like_counts(X: Any, *, sample: int | None = COUNTS_SAMPLE_ROWS) -> bool:
+    """Whether ``X`` looks like raw counts: the one rule genept uses everywhere.
+
+    The rule: the stored values of the first ``sample`` cells (rows; ``None`` reads every row)
+    are all finite, non-negative whole numbers, and at least one of them is positive. Only
+    the stored values are read (``.data`` of a sparse matrix), and only the first rows, so the
+    check is cheap on a large, backed (on-disk) or dask matrix. An integer dtype with no negative
+    value passes without a scan for fractions. An empty or all-zero sample is *not* counts:
+    there is no evidence either way, and callers that warn on "not counts" must test for that
+    themselves (:func:`warn_if_not_counts` does).
+
+    Log-normalised values are fractional, scaled values are negative, so both fail; fractional
+    counts (salmon/alevin) fail too, which is why callers only *warn* on the answer.
+
+    Parameters
+    ----------
+    X
+        Cells x genes matrix: numpy, scipy sparse, an h5py/anndata backed matrix or a dask array
+        (anything that slices with ``X[:n]``).
+    sample
+        How many leading rows to read; ``None`` for all.
+
+    Returns
+    -------
+    bool
+        ``True`` when the sample consists of non-negative integers (not all zero).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> looks_like_counts(np.array([[0, 3], [1, 0]]))
+    True
+    >>> looks_like_counts(np.log1p(np.array([[0.0, 3.0], [1.0, 0.0]])))
+    False
+    >>> looks_like_counts(np.array([[0.0, -1.0]]))
+    False
+    >>> looks_like_counts(np.zeros((2, 2)))
+    False
+    """
+    n_rows = int(X.shape[0]) if len(getattr(X, "shape", ())) >= 1 else 0
+    block = X if sample is None or n_rows <= sample else X[:sample]
+    data = block.data if sp.issparse(block) else block
+    if hasattr(data, "compute"):  # dask
+        data = data.compute()
+        data = data.data if sp.issparse(data) else data
+    data = np.asarray(data).ravel()
+    if data.size == 0 or data.dtype.kind not in "biuf":
+        return False
+    if data.dtype.kind == "b":
+        return bool(data.any())
+    if data.min() < 0 or not data.max() > 0:
+        return False
+    if data.dtype.kind in "ui":
+        return True
+    return bool(np.isfinite(data).all() and (data == np.floor(data)).all())
+
+
 def warn_if_not_counts(block: Any, transform: str, *, where: str = "adata.X", start: int = 0) -> bool:
-    """Warn when ``transform`` expects raw counts but ``block`` holds non-integer values.
+    """Warn when ``transform`` expects raw counts but ``block`` fails :func:`looks_like_counts`.
 
     Returns ``True`` when it warned (callers stop checking further blocks), else ``False``.
-    See the module docstring for what "expects counts" means.
+    A block with no positive value says nothing either way and never warns; negative and
+    non-finite values are :func:`check_block`'s job. See the module docstring for what
+    "expects counts" means.
+
+    Examples
+    --------
+    >>> import numpy as np, warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_not_counts(np.array([[0.5, 2.0]]), "log1p")
+    True
+    >>> warn_if_not_counts(np.array([[1.0, 2.0]]), "log1p")
+    False
     """
     if transform not in COUNT_TRANSFORMS:
         return False
     data = block.data if sp.issparse(block) else np.asarray(block)
-    if data.size == 0 or data.dtype.kind != "f":
+    if data.size == 0 or data.dtype.kind != "f" or not (data > 0).any():
+        return False
+    if looks_like_counts(block, sample=None):
         return False
     fractional = data != np.floor(data)
     if not fractional.any():
@@ -268,5 +343,7 @@ __all__ = [
     "check_inputs",
     "check_output",
     "check_var_names",
+    "COUNTS_SAMPLE_ROWS",
+    "looks_like_counts",
     "warn_if_not_counts",
 ]
