@@ -363,3 +363,23 @@ def embed_genes(
         "genept_version": __version__,
     }
     return GeneEmbeddings(genes, vectors, meta)
+
+
+def load_gene_embeddings(gene_embeddings: GeneEmbeddings | str | os.PathLike) -> GeneEmbeddings:
+    """A :class:`GeneEmbeddings` as given, or loaded from the path of a saved one (the one loader every tool uses).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> emb = GeneEmbeddings(["CD3E"], np.ones((1, 2), dtype=np.float32))
+    >>> load_gene_embeddings(emb) is emb
+    True
+    """
+    if isinstance(gene_embeddings, GeneEmbeddings):
+        return gene_embeddings
+    if isinstance(gene_embeddings, str | os.PathLike):
+        path = Path(gene_embeddings)
+        if not path.exists():
+            raise FileNotFoundError(f"gene embedding file {path} not found; build one with `genept genes embed` or genept.embed_genes")
+        return GeneEmbeddings.load(path)
+    raise TypeError(f"gene embeddings must be a GeneEmbeddings or the path of a saved one (.npz), not {type(gene_embeddings).__name__}")
