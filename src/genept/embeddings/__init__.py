@@ -4,6 +4,6 @@
   :func:`embed_genes` (a gene text corpus through a text encoder).
 """
 
-from genept.embeddings.core import GeneEmbeddings, embed_genes
+from genept.embeddings.core import GeneEmbeddings, embed_genes, load_gene_embeddings
 
-__all__ = ["GeneEmbeddings", "embed_genes"]
+__all__ = ["GeneEmbeddings", "embed_genes", "load_gene_embeddings"]
