@@ -15,7 +15,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import pickle
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -185,21 +184,11 @@ class GeneEmbeddings:
         >>> emb = GeneEmbeddings.from_pickle("GenePT_gene_embedding_ada_text.pickle")
         >>> emb.save("genept_ada.npz")
         """
+        from genept.embeddings._readers import pickle_arrays
+
         path = Path(path)
-        try:
-            with path.open("rb") as fh:
-                data = _RestrictedUnpickler(fh).load()
-        except pickle.UnpicklingError as err:
-            raise ValueError(f"{path}: refused to load this pickle ({err})") from err
-        except (EOFError, ValueError, TypeError, AttributeError, IndexError) as err:
-            raise ValueError(f"{path} is not a readable pickle ({type(err).__name__}: {err})") from err
-        if not isinstance(data, Mapping):
-            raise ValueError(f"{path}: expected a pickled dict {{gene symbol: vector}}, got {type(data).__name__}")
-        out_meta = {"encoder": f"imported:{path.name}", "source_file": path.name, **(meta or {})}
-        try:
-            return cls.from_mapping({str(k): v for k, v in data.items()}, out_meta)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{path}: cannot read the vectors ({err}); each value must be a list or array of numbers") from err
+        keys, vectors = pickle_arrays(path)
+        return cls(keys, vectors, {"encoder": f"imported:{path.name}", "source_file": path.name, **(meta or {})})
 
     @classmethod
     def from_table(
@@ -219,71 +208,11 @@ class GeneEmbeddings:
         --------
         >>> emb = GeneEmbeddings.from_table("gene_vectors.tsv.gz")
         """
+        from genept.embeddings._readers import table_arrays
+
         path = Path(path)
-        name = path.name.lower().removesuffix(".gz")
-        if name.endswith((".parquet", ".pq")):
-            table = pd.read_parquet(path)
-            if pd.api.types.is_numeric_dtype(table.index):  # a default RangeIndex: genes are the first column
-                table = table.set_index(table.columns[0])
-            elif not pd.api.types.is_numeric_dtype(table.iloc[:, 0]):
-                raise ValueError(f"{path}: the gene column is ambiguous (string index and a non-numeric first column)")
-        else:
-            sep = sep or ("," if name.endswith(".csv") else "\t")
-            table = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False)
-            if table.shape[1] < 2:
-                raise ValueError(f"{path}: found {table.shape[1]} column(s) with separator {sep!r}; need a gene column and vector columns")
-            if not all(map(_is_number, table.iloc[0, 1:])):  # a header row ('nan' and 'inf' are numbers: data)
-                table = table.iloc[1:]
-            table = table.set_index(0)
-            blank = table.isna() | (table == "")
-            if blank.to_numpy().any():
-                row = int(np.flatnonzero(blank.to_numpy().any(axis=1))[0])
-                raise ValueError(
-                    f"{path}: {int(blank.to_numpy().sum())} empty cells (first in the row of gene {table.index[row]!r}); "
-                    f"every row needs a gene and {table.shape[1]} numbers"
-                )
-        try:
-            values = table.apply(pd.to_numeric, errors="raise").to_numpy(dtype=np.float32)
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"{path}: every column after the first must hold numbers ({err})") from err
-        if not len(table):
-            raise ValueError(f"{path}: the table has no rows")
-        out_meta = {"encoder": f"imported:{path.name}", "source_file": path.name, **(meta or {})}
-        return cls(table.index.astype(str).str.strip().tolist(), values, out_meta)
-
-
-def _is_number(value: Any) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickles builtin containers and numpy arrays; refuses every other global."""
-
-    _ALLOWED = {
-        ("builtins", n) for n in ("dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "str", "bytes", "bytearray", "bool")
-    } | {
-        ("collections", "OrderedDict"),
-        ("_codecs", "encode"),  # protocol 2 stores bytes as encode(str, "latin1")
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy._core.numeric", "_frombuffer"),
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        # Pickles from numpy 1.x name numpy.core, which numpy 2 renamed numpy._core.
-        canonical = "numpy._core" + module[len("numpy.core"):] if module.startswith("numpy.core") else module
-        if (canonical, name) in self._ALLOWED:
-            return super().find_class(canonical, name)
-        raise pickle.UnpicklingError(
-            f"it contains {module}.{name}, which is neither a builtin container nor a numpy array; "
-            "only {gene: vector} dicts of lists or numpy arrays are loaded (pickles can execute code)"
-        )
+        keys, vectors = table_arrays(path, sep=sep)
+        return cls(keys, vectors, {"encoder": f"imported:{path.name}", "source_file": path.name, **(meta or {})})
 
 
 def embed_genes(
