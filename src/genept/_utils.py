@@ -1,9 +1,13 @@
-"""Small shared helpers: atomic file writes, progress bars, optional imports."""
+"""Small shared helpers: atomic file writes, progress bars, optional imports, the cache root and
+``Retry-After`` parsing. Rank 0 of the layers (docs/architecture.md): imports nothing from genept."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
+import email.utils
 import importlib
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -99,3 +103,77 @@ def progress(iterable=None, *, total: int | None = None, desc: str = "", disable
         else:
             disable = not (getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules)
     return tqdm(iterable, total=total, desc=desc, disable=disable, unit=unit, leave=False, dynamic_ncols=True)
+
+
+def cache_dir() -> Path:
+    """genept's one cache root: ``$GENEPT_CACHE_DIR``, else ``~/.cache/genept``.
+
+    Every cache lives under it: the embedding cache (``embeddings.sqlite``), the NCBI response
+    cache (``ncbi/``) and distilled static models (``static/``). The folder is not created here.
+
+    Examples
+    --------
+    >>> import os
+    >>> saved = os.environ.pop("GENEPT_CACHE_DIR", None)
+    >>> cache_dir().parts[-2:]
+    ('.cache', 'genept')
+    >>> os.environ["GENEPT_CACHE_DIR"] = "~/scratch/genept"
+    >>> cache_dir() == Path.home() / "scratch" / "genept"
+    True
+    >>> _ = os.environ.pop("GENEPT_CACHE_DIR") if saved is None else os.environ.update(GENEPT_CACHE_DIR=saved)
+    """
+    env = os.environ.get("GENEPT_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "genept"
+
+
+RETRY_AFTER_CAP = 3600.0
+"""Longest wait :func:`retry_after` returns, in seconds (a header asking for more is capped)."""
+
+
+def retry_after(value: Any, *, cap: float = RETRY_AFTER_CAP, now: _dt.datetime | None = None) -> float | None:
+    """Seconds to wait from an HTTP ``Retry-After`` value; never raises.
+
+    Accepts delta-seconds (``"7"``, ``"1.5"``) and HTTP dates (``"Wed, 21 Oct 2026 07:28:00 GMT"``).
+    A missing, empty or malformed value (or NaN) gives ``None``, so the caller falls back to its
+    own backoff; a negative delay or a date in the past gives ``0.0``; anything above ``cap``
+    gives ``cap``. ``now`` (timezone-aware) replaces the clock for dates, for tests.
+
+    Examples
+    --------
+    >>> retry_after("7")
+    7.0
+    >>> retry_after("-3"), retry_after("1e9"), retry_after("soon"), retry_after(None)
+    (0.0, 3600.0, None, None)
+    >>> import datetime as dt
+    >>> retry_after("Wed, 21 Oct 2026 07:28:30 GMT", now=dt.datetime(2026, 10, 21, 7, 28, tzinfo=dt.UTC))
+    30.0
+    >>> retry_after("Wed, 99 Foo 2026 99:99:99 GMT")  # malformed date: None, not an exception
+    """
+    try:
+        if value is None:
+            return None
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int | float):
+            seconds = float(value)
+        else:
+            text = str(value).strip()
+            if not text:
+                return None
+            try:
+                seconds = float(text)
+            except ValueError:
+                when = email.utils.parsedate_to_datetime(text)
+                if when is None:  # Python < 3.10 returned None on some malformed dates
+                    return None
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=_dt.UTC)
+                current = now if now is not None else _dt.datetime.now(_dt.UTC)
+                seconds = (when - current).total_seconds()
+        if math.isnan(seconds):
+            return None
+        return float(min(max(0.0, seconds), cap))
+    except Exception:  # any odd header (bad date, odd type, overflow): the caller uses its backoff
+        return None
