@@ -94,6 +94,53 @@ class GeneEmbeddings:
         return GeneEmbeddings(self.genes[idx], self.vectors[idx], self.meta)
 
     # -- lookup by any identifier ----------------------------------------------------------
+    def locate(self, ids: Iterable[str], species: str = "auto", *, resolver=None) -> np.ndarray:
+        """The row of each identifier, or -1: the one gene-id -> row matcher of genept.
+
+        An identifier that is a key of the embeddings matches directly. The others go through
+        the gene resolver (:class:`~genept.genes.ids.GeneResolver`) to an HGNC symbol: aliases,
+        previous symbols, Ensembl and Entrez ids, and, for ``species="mouse"``, mouse symbols
+        and ``ENSMUSG`` ids through their human orthologs.
+
+        Parameters
+        ----------
+        ids
+            Gene identifiers, in any mix of the forms above.
+        species
+            ``"human"``, ``"mouse"`` or ``"auto"`` (mouse when most ``ids`` look like MGI symbols
+            or ``ENSMUSG`` ids).
+        resolver
+            A :class:`~genept.genes.ids.GeneResolver`; default the bundled tables.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``int64`` row of ``vectors`` per identifier, ``-1`` where none matches.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> emb = GeneEmbeddings(["CD3E", "INS"], np.eye(2, dtype=np.float32))
+        >>> emb.locate(["INS", "CD3epsilon", "ENSG00000198851", "916", "NOPE"], species="human").tolist()
+        [1, 0, 0, 0, -1]
+        >>> emb.locate(["Ins2", "Cd3e"], species="mouse").tolist()
+        [1, 0]
+        """
+        if species not in ("auto", "human", "mouse"):
+            raise ValueError(f"species must be 'human', 'mouse' or 'auto', not {species!r}")
+        ids = [str(i) for i in ids]
+        pos = np.asarray(self.genes.get_indexer(ids), dtype=np.int64)
+        missing = np.flatnonzero(pos < 0)
+        if len(missing):
+            from genept.genes.ids import GeneResolver
+
+            resolver = resolver or GeneResolver.default()
+            if species == "auto":
+                species = resolver.guess_species(ids)
+            symbols = resolver.to_symbols([ids[i] for i in missing], species=species)
+            pos[missing] = self.genes.get_indexer([s if s is not None else "\0" for s in symbols])
+        return pos
+
     def reindex(
         self,
         ids: Iterable[str],
@@ -103,24 +150,20 @@ class GeneEmbeddings:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rows for ``ids`` (symbols, aliases, Ensembl, Entrez or mouse genes) in order.
 
-        Identifiers that are keys of the embeddings match directly; the rest go through the
-        gene resolver. Returns ``(matrix, found)`` where rows of genes without an embedding are
-        zero and ``found`` is a boolean mask.
-        """
-        ids = [str(i) for i in ids]
-        pos = self.genes.get_indexer(ids)
-        missing = np.flatnonzero(pos < 0)
-        if len(missing):
-            from genept.genes.ids import GeneResolver
+        Genes are matched by :meth:`locate`. Returns ``(matrix, found)`` where rows of genes
+        without an embedding are zero and ``found`` is a boolean mask.
 
-            resolver = resolver or GeneResolver.default()
-            if species == "auto":
-                species = resolver.guess_species(ids)
-            symbols = resolver.to_symbols([ids[i] for i in missing], species=species)
-            sym_pos = self.genes.get_indexer([s if s is not None else "\0" for s in symbols])
-            pos[missing] = sym_pos
+        Examples
+        --------
+        >>> import numpy as np
+        >>> emb = GeneEmbeddings(["CD3E", "INS"], np.eye(2, dtype=np.float32))
+        >>> matrix, found = emb.reindex(["INS", "NOPE"])
+        >>> matrix.tolist(), found.tolist()
+        ([[0.0, 1.0], [0.0, 0.0]], [True, False])
+        """
+        pos = self.locate(ids, species, resolver=resolver)
         found = pos >= 0
-        matrix = np.zeros((len(ids), self.dim), dtype=np.float32)
+        matrix = np.zeros((len(pos), self.dim), dtype=np.float32)
         matrix[found] = self.vectors[pos[found]]
         return matrix, found
 

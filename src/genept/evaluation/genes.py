@@ -18,8 +18,7 @@ Tasks
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import pandas as pd
 
 from genept.embeddings import GeneEmbeddings
 from genept.evaluation.metrics import mean_sd, median_iqr, roc_auc_columns
+from genept.genes.ontology import load_go, propagate_annotations
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,8 @@ _MISSING = {"", "nan", "none", "na", "null"}
 
 # -- matching genes to embedding rows ---------------------------------------------------------
 def _rows(emb: GeneEmbeddings, ids: Sequence[str], *, species: str = "human") -> np.ndarray:
-    """Row of ``emb`` for each identifier (-1 when it has no embedding)."""
-    ids = [str(i) for i in ids]
-    pos = emb.genes.get_indexer(ids)
-    missing = np.flatnonzero(pos < 0)
-    if missing.size:
-        from genept.genes.ids import GeneResolver
-
-        symbols = GeneResolver.default().to_symbols([ids[i] for i in missing], species=species)
-        pos[missing] = emb.genes.get_indexer([s if s is not None else "\0" for s in symbols])
-    return pos
+    """Row of ``emb`` for each identifier (-1 when it has no embedding): :meth:`GeneEmbeddings.locate`."""
+    return emb.locate(ids, species=species)
 
 
 def _dedupe(keys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -404,59 +396,6 @@ def gene_interactions(
 
 
 # -- 4. GO terms ------------------------------------------------------------------------------
-def load_go(data_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """Read ``go_annotations_human_2022.tsv.gz``, ``go_parents_2022.tsv.gz`` and (if present) ``go_terms_2022.tsv.gz``."""
-    data_dir = Path(data_dir)
-    files = {"annotations": "go_annotations_human_2022.tsv.gz", "parents": "go_parents_2022.tsv.gz", "terms": "go_terms_2022.tsv.gz"}
-    out = {}
-    for key, name in files.items():
-        path = data_dir / name
-        if key == "terms" and not path.exists():
-            continue  # term names only label the report
-        out[key] = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    return out
-
-
-def propagate_annotations(
-    annotations: pd.DataFrame,
-    parents: pd.DataFrame,
-    *,
-    relations: Iterable[str] = ("isa", "part of"),
-) -> pd.DataFrame:
-    """Add every ancestor term of each annotation (the GO true-path rule over ``relations``).
-
-    ``regulates`` edges are not followed by default: regulating a process is not being part of it.
-    Returns a de-duplicated frame with the columns of ``annotations``' ``symbol``, ``go_id``,
-    ``ontology``.
-    """
-    edges = parents[parents["relationship_type"].isin(list(relations))]
-    up: dict[str, list[str]] = defaultdict(list)
-    for child, parent in zip(edges["child_go_id"], edges["parent_go_id"], strict=True):
-        up[child].append(parent)
-    memo: dict[str, frozenset[str]] = {}
-
-    def ancestors(term: str) -> frozenset[str]:
-        # Iterative DFS: the GO graph is ~15 levels deep but recursion per term is wasteful.
-        if term in memo:
-            return memo[term]
-        stack, seen = [term], {term}
-        while stack:
-            for p in up.get(stack.pop(), ()):
-                if p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-        memo[term] = frozenset(seen)
-        return memo[term]
-
-    ont = dict(zip(parents["parent_go_id"], parents["ontology"], strict=True))
-    ont.update(zip(parents["child_go_id"], parents["ontology"], strict=True))
-    ont.update(zip(annotations["go_id"], annotations["ontology"], strict=True))
-    pairs = {(g, a) for g, t in zip(annotations["symbol"], annotations["go_id"], strict=True) for a in ancestors(t)}
-    frame = pd.DataFrame(sorted(pairs), columns=["symbol", "go_id"])
-    frame["ontology"] = frame["go_id"].map(ont).fillna("")
-    return frame
-
-
 def go_terms(
     embeddings: GeneEmbeddings,
     annotations: pd.DataFrame,

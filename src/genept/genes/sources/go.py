@@ -34,40 +34,12 @@ import numpy as np
 import pandas as pd
 
 from genept.genes.facts import GeneFacts
+from genept.genes.ontology import add_term_names, find_terms_file, normalize_ontologies, read_annotations
 
 #: The ontology roots and the one term the GO Consortium flags as uninformative on its own.
 DEFAULT_EXCLUDE_TERMS = ("GO:0008150", "GO:0003674", "GO:0005575", "GO:0005515")
 #: Evidence codes of computational annotations that no curator reviewed.
 ELECTRONIC_EVIDENCE = ("IEA",)
-_ONTOLOGY_ALIASES = {
-    "BP": "BP", "P": "BP", "BIOLOGICAL_PROCESS": "BP", "PROCESS": "BP",
-    "MF": "MF", "F": "MF", "MOLECULAR_FUNCTION": "MF", "FUNCTION": "MF",
-    "CC": "CC", "C": "CC", "CELLULAR_COMPONENT": "CC", "COMPONENT": "CC",
-}  # fmt: skip
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    name = path.name.removesuffix(".gz")
-    sep = "," if name.endswith(".csv") else "\t"
-    table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
-    table.columns = [c.strip().lower() for c in table.columns]
-    return table
-
-
-def _need(table: pd.DataFrame, columns: Sequence[str], path: Path, hint: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing} (columns are {list(table.columns)}); {hint}")
-
-
-def _find_terms_file(annotations: Path) -> Path:
-    found = sorted(annotations.parent.glob("go_terms*.[tc]sv*"))
-    if len(found) != 1:
-        raise ValueError(
-            f"{annotations} has no 'term' column and no single go_terms*.tsv[.gz] file lies beside it "
-            f"(found {[f.name for f in found]}); pass the GO term table as `terms` (CLI: go:ANNOTATIONS:TERMS)."
-        )
-    return found[0]
 
 
 def read_go_facts(
@@ -103,32 +75,26 @@ def read_go_facts(
 
     Examples
     --------
-    >>> from genept.genes.sources.go import read_go_facts
-    >>> go = read_go_facts("go_annotations_human_2022.tsv.gz", "go_terms_2022.tsv.gz")
-    >>> go["INS"].go_terms[:3]
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "ann.tsv").write_text("symbol\\tgo_id\\tevidence\\n"
+    ...     "INS\\tGO:0030073\\tIDA\\nINS\\tGO:0005179\\tIEA\\nINS\\tGO:0005515\\tIPI\\n")
+    >>> _ = (folder / "terms.tsv").write_text("go_id\\tterm\\tontology\\nGO:0030073\\tinsulin secretion\\tBP\\n"
+    ...     "GO:0005179\\thormone activity\\tMF\\nGO:0005515\\tprotein binding\\tMF\\n")
+    >>> read_go_facts(folder / "ann.tsv", folder / "terms.tsv")["INS"].go_terms
+    ('insulin secretion', 'hormone activity')
     """
     annotations = Path(annotations)
-    ann = _read_table(annotations)
-    _need(ann, ["symbol", "go_id"], annotations, "expected one row per gene and GO term")
-    ontologies = [_ONTOLOGY_ALIASES.get(str(o).upper(), str(o).upper()) for o in ontologies]
+    ontologies = normalize_ontologies(ontologies)
     bad = [o for o in ontologies if o not in ("BP", "MF", "CC")]
     if bad:
         raise ValueError(f"unknown ontology {bad}; use 'BP', 'MF' and/or 'CC'")
-
-    if "term" not in ann.columns:
-        terms = Path(terms) if terms is not None else _find_terms_file(annotations)
-        tt = _read_table(terms)
-        _need(tt, ["go_id", "term"], terms, "expected a GO term table (go_id, term[, ontology])")
-        tt = tt.drop_duplicates("go_id").set_index("go_id")
-        ann["term"] = ann["go_id"].map(tt["term"]).fillna("")
-        if "ontology" not in ann.columns and "ontology" in tt.columns:
-            ann["ontology"] = ann["go_id"].map(tt["ontology"]).fillna("")
-    if "ontology" not in ann.columns:
+    ann = read_annotations(annotations)
+    if (ann["term"].str.strip() == "").all():
+        ann = add_term_names(ann, Path(terms) if terms is not None else find_terms_file(annotations))
+    if (ann["ontology"] == "").all():
         raise ValueError(f"{annotations}: no 'ontology' column in the annotations or the term table; cannot filter by {ontologies}")
-    if "evidence" not in ann.columns:
-        ann["evidence"] = ""
 
-    ann["ontology"] = ann["ontology"].str.upper().map(lambda o: _ONTOLOGY_ALIASES.get(o, o))
     keep = (
         ann["ontology"].isin(ontologies)
         & ~ann["evidence"].isin(list(evidence_exclude))
