@@ -12,18 +12,7 @@ from typing import Any
 
 import numpy as np
 
-
-def _h5ad_safe(value: Any) -> Any:
-    """``uns`` content that ``write_h5ad`` accepts: no ``None``, plain Python scalars, string keys."""
-    if isinstance(value, Mapping):
-        return {str(k): _h5ad_safe(v) for k, v in value.items()}
-    if value is None:
-        return ""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple):
-        return [_h5ad_safe(v) for v in value]
-    return value
+from genept._serialize import h5ad_safe as _h5ad_safe
 
 
 def store(adata: Any, key_added: str, params: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
