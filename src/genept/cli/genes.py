@@ -138,15 +138,34 @@ def _embed(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from genept.embeddings import GeneEmbeddings
+    from genept.embeddings.importers import import_embeddings
 
-    name = Path(args.input).name.lower().removesuffix(".gz")
-    if name.endswith((".pkl", ".pickle")):
-        emb = GeneEmbeddings.from_pickle(args.input)
-    elif name.endswith(".npz"):
-        emb = GeneEmbeddings.load(args.input)
+    if args.input.lower().endswith(".npz") and not args.format:
+        emb = GeneEmbeddings.load(args.input)  # already genept's format: copy
+        report = None
     else:
-        emb = GeneEmbeddings.from_table(args.input)
+        options: dict = {
+            "species": args.species,
+            "merge": args.merge,
+            "keep_unresolved": args.keep_unresolved,
+            "nonfinite": "drop" if args.drop_nonfinite else "raise",
+        }
+        for name in ("vocab", "key", "token_dictionary"):
+            if getattr(args, name):
+                options[name] = getattr(args, name)
+        if args.allow_extra_rows:
+            options["allow_extra_rows"] = True
+        if args.binary:
+            options["binary"] = True
+        emb, report = import_embeddings(args.input, args.format, **options)
     emb.save(args.output)
+    if report is not None:
+        print(report)
+        if args.report:
+            from genept._utils import atomic_write
+
+            with atomic_write(args.report, "w") as fh:
+                fh.write(json.dumps(report.to_dict(), indent=1))
     print(f"imported {len(emb):,} genes x {emb.dim} from {args.input}")
     print(f"wrote {args.output}")
     return 0
@@ -202,10 +221,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = gsub.add_parser(
         "import",
-        help="import gene embeddings made elsewhere (GenePT pickles, TSV/CSV/parquet tables)",
-        description="A GenePT pickle ({symbol: vector}; loaded with a restricted unpickler that runs no code), or a table "
-        "whose first column is the gene and the other columns numbers.",
+        help="import gene embeddings made elsewhere (Gene2vec, word2vec, scGPT, Geneformer, GenePT, tables), keyed by HGNC symbol",
+        description="Formats: gene2vec (text), word2vec (text or binary), scgpt (best_model.pt + vocab.json), "
+        "geneformer (a Hugging Face model folder + its token dictionary pickle), genept-pickle / genept-json ({key: vector}), "
+        "table (TSV/CSV/parquet: gene, numbers). Keys are mapped to HGNC symbols; the report says how (symbol, previous "
+        "symbol, alias, Ensembl, ambiguous, unresolved) and how duplicate keys were merged. Pickles and checkpoints are "
+        "loaded without running code. See docs/importers.md.",
     )
-    p.add_argument("input", help="a .pickle/.pkl, .tsv/.csv (optionally .gz), .parquet or genept .npz file")
+    p.add_argument("input", help="the file (or model folder) to import; a genept .npz is copied as is")
     p.add_argument("-o", "--output", required=True, help="gene embeddings to write (.npz)")
+    p.add_argument("--format", choices=["gene2vec", "word2vec", "scgpt", "geneformer", "genept-pickle", "genept-json", "table"],
+                   help="input format (default: guessed from the name: folder=geneformer, .pt=scgpt, .pickle, .json, .txt=word2vec, else table)")
+    p.add_argument("--vocab", help="scgpt: vocab.json (default: vocab.json beside the checkpoint)")
+    p.add_argument("--key", help="scgpt: the state-dict entry of the gene-token embedding (default encoder.embedding.weight)")
+    p.add_argument("--token-dictionary", help="geneformer: the token dictionary pickle (Ensembl id -> token id)")
+    p.add_argument("--allow-extra-rows", action="store_true", help="scgpt/geneformer: accept a matrix with more rows than tokens")
+    p.add_argument("--binary", action="store_true", help="word2vec: the file is binary (default: detected)")
+    p.add_argument("--species", choices=["human", "mouse", "auto"], default="human", help="how keys are resolved (default human)")
+    p.add_argument("--merge", choices=["best", "first", "mean"], default="best",
+                   help="several keys for one gene: best = the key naming it most directly (symbol > ids > previous > alias), "
+                   "first = earliest row, mean = average (default best)")
+    p.add_argument("--keep-unresolved", action="store_true", help="keep keys that name no gene under their own name")
+    p.add_argument("--drop-nonfinite", action="store_true", help="leave out rows holding NaN/inf instead of failing")
+    p.add_argument("--report", help="write the import report as JSON here")
     p.set_defaults(func=_import)
