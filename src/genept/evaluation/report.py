@@ -1,4 +1,6 @@
-"""Benchmark reports: ``results.json`` (every number, seeds, versions, command) and ``report.md``.
+"""Benchmark reports: ``results.json`` (every number, seeds, versions, command), ``report.md`` and
+``report.html`` (the same content as one self-contained page, figures embedded; see
+:mod:`genept.evaluation.html`).
 
 GenePT's published numbers (OpenAI ada-002 embeddings, from the paper and its notebooks) are
 shown beside ours where the task matches, labelled as published and not re-measured here.
@@ -351,6 +353,9 @@ def render_markdown(
     meta: Mapping[str, Any] | None = None,
     figures: Mapping[str, Any] | None = None,
     title: str = "genept benchmark report",
+    inputs: Mapping[str, Any] | None = None,
+    extra: str | None = None,
+    reference: bool = True,
 ) -> str:
     """The report as Markdown (see :func:`write_report` for the arguments)."""
     figures = figures or {}
@@ -361,9 +366,17 @@ def render_markdown(
             f"- date: {meta.get('date')}",
             f"- command: `{meta.get('command')}`",
             f"- git commit: {meta.get('git_commit') or 'n/a'}",
+            f"- python: {meta.get('python', 'n/a')} on {meta.get('platform', 'n/a')}",
             "- versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()),
             "",
         ]
+    described = _describe_inputs(genes, cells, inputs)
+    if described:
+        out += ["## Input", ""]
+        out += [f"- {k}: {v}" for k, v in described.items()]
+        out.append("")
+    if extra:
+        out += [extra.rstrip(), ""]
     if genes:
         out += _gene_markdown(genes, figures.get("genes", {}))
     if cells:
@@ -381,21 +394,65 @@ def render_markdown(
         out.append("")
         for dataset, entry in cells.items():
             out += _cell_markdown(dataset, entry, figures.get("cells", {}).get(dataset, {}))
-    out += ["## Published reference numbers (GenePT, OpenAI ada-002; not re-measured here)", ""]
-    out.append(
-        "Gene property tasks, 5-fold CV ROC-AUC (logistic regression / random forest), on label sets not included here: "
-        + "; ".join(f"{k} {lr:.3f} / {rf:.3f}" for k, (lr, rf) in PUBLISHED["property"].items())
-        + "."
-    )
-    out.append("")
-    pc = PUBLISHED["cells_hpancreas"]
-    out.append(
-        f"Cell level on hPancreas (a different dataset from the cells here): GenePT-w k-means ARI {pc['kmeans_ari']:.2f} / "
-        f"AMI {pc['kmeans_ami']:.2f}, 10-NN macro F1 {pc['knn_f1_macro']:.2f}; raw-expression PCA is a strong baseline that "
-        "GenePT-w does not always beat."
-    )
-    out.append("")
+    if reference:
+        out += _reference_markdown(genes, cells)
     return "\n".join(out)
+
+
+def _reference_markdown(genes: Mapping[str, Any] | None, cells: Mapping[str, Any] | None) -> list[str]:
+    """Published GenePT numbers, worded after the tasks this run actually scored."""
+    out = ["## Published reference numbers (GenePT, OpenAI ada-002; not re-measured here)", ""]
+    published = "; ".join(f"{k} {lr:.3f} / {rf:.3f}" for k, (lr, rf) in PUBLISHED["property"].items())
+    ran = [t.split(":", 1)[1] for t in (genes or {}).get("tasks", {}) if t.startswith("property:")]
+    if ran:
+        out.append(
+            "Gene property tasks, 5-fold CV ROC-AUC (logistic regression / random forest), on GenePT's four label sets: "
+            f"{published}. This run scored the label file{'s' if len(ran) > 1 else ''} "
+            + ", ".join(f"`{r}`" for r in ran)
+            + " (tables above); compare a row with a published number only when it is the same label set."
+        )
+        out.append("")
+    elif genes is not None or cells is None:
+        out.append(
+            "Gene property tasks, 5-fold CV ROC-AUC (logistic regression / random forest), on GenePT's four label sets, "
+            f"none of which this run scored (give them with `--labels`): {published}."
+        )
+        out.append("")
+    if cells is not None or genes is None:
+        pc = PUBLISHED["cells_hpancreas"]
+        out.append(
+            f"Cell level on hPancreas (a different dataset from the cells here): GenePT-w k-means ARI {pc['kmeans_ari']:.2f} / "
+            f"AMI {pc['kmeans_ami']:.2f}, 10-NN macro F1 {pc['knn_f1_macro']:.2f}; raw-expression PCA is a strong baseline that "
+            "GenePT-w does not always beat."
+        )
+        out.append("")
+    return out
+
+
+def _describe_inputs(
+    genes: Mapping[str, Any] | None, cells: Mapping[str, Mapping[str, Any]] | None, inputs: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """``{what: description}`` of the data this report is about: given ``inputs`` first, then what results record."""
+    out = {str(k): str(v) for k, v in (inputs or {}).items()}
+    if genes:
+        settings = genes.get("settings", {})
+        for name, e in settings.get("embeddings", {}).items():
+            enc = e.get("meta", {}).get("encoder")
+            out.setdefault(f"gene embeddings `{name}`", f"{e.get('n_genes', 0):,} genes x {e.get('dim')}" + (f", encoder {enc}" if enc else ""))
+        if settings.get("label_files"):
+            out.setdefault("label files", ", ".join(f"`{f}`" for f in settings["label_files"]))
+    for dataset, entry in (cells or {}).items():
+        s = entry.get("results", {}).get("settings", {})
+        desc = f"{s.get('n_cells', 0):,} cells"
+        if entry.get("file"):
+            desc = f"`{entry['file']}`, " + desc
+        desc += f", labels `{entry.get('label_key', 'label')}`"
+        if entry.get("batch_key"):
+            desc += f", batches `{entry['batch_key']}`"
+        if entry.get("input"):
+            desc += f"; expression taken as: {entry['input']}"
+        out.setdefault(f"cells `{dataset}`", desc)
+    return out
 
 
 def write_report(
@@ -407,8 +464,15 @@ def write_report(
     command: str | Sequence[str] | None = None,
     confusion_figures: bool = True,
     title: str = "genept benchmark report",
+    inputs: Mapping[str, Any] | None = None,
+    extra: str | None = None,
+    reference: bool = True,
+    payload: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write ``report.md``, ``results.json`` and confusion-matrix PNGs into ``out_dir``.
+    """Write ``report.md``, ``report.html``, ``results.json`` and confusion-matrix PNGs into ``out_dir``.
+
+    ``report.html`` holds the same text as ``report.md``, with every figure embedded (base64 PNG),
+    so it opens offline in any browser and can be shared as one file.
 
     Parameters
     ----------
@@ -421,16 +485,33 @@ def write_report(
         ``{dataset: {embedding: png file name in out_dir}}`` from :func:`plot_umaps`.
     command
         The command to record (default ``sys.argv``).
+    inputs
+        ``{what: description}`` of the input data, shown first in the report's "Input" section
+        (cell files, label and batch keys and gene embeddings are added from the results).
+    extra
+        More Markdown for the report (tables, ``![caption](file.png)`` lines naming PNGs in
+        ``out_dir``), placed after the input section; used by the demo.
+    reference
+        Add GenePT's published numbers at the end.
+    payload
+        More JSON-ready data for ``results.json`` (under ``"extra"``).
 
     Returns
     -------
-    Path of ``report.md``.
+    Path of ``report.md`` (``report.html`` lies beside it).
 
     Examples
     --------
-    >>> res = evaluate_genes({"minilm": emb}, "../shared/data/genes", tasks=["ggi"])
-    >>> write_report("report_dir", genes=res)
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> md = write_report(out, command="genept demo", inputs={"data": "toy"}, extra="| a | b |\\n|---|---|\\n| 1 | 2 |")
+    >>> sorted(p.name for p in md.parent.iterdir())
+    ['report.html', 'report.md', 'results.json']
+    >>> "<td>1</td>" in (md.parent / "report.html").read_text()
+    True
     """
+    from genept.evaluation.html import markdown_to_html
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = provenance(command)
@@ -451,12 +532,18 @@ def write_report(
                 )
                 figs["confusion"][name] = fname
         figures["cells"][dataset] = figs
-    payload = _clean({"meta": meta, "genes": genes, "cells": cells, "figures": figures})
+    record = {"meta": meta, "inputs": dict(inputs or {}), "genes": genes, "cells": cells, "figures": figures}
+    if payload is not None:
+        record["extra"] = payload
     with atomic_write(out_dir / "results.json", "w") as fh:
-        json.dump(payload, fh, indent=1, allow_nan=False)
-    text = render_markdown(genes=genes, cells=cells, meta=meta, figures=figures, title=title)
+        json.dump(_clean(record), fh, indent=1, allow_nan=False)
+    text = render_markdown(
+        genes=genes, cells=cells, meta=meta, figures=figures, title=title, inputs=inputs, extra=extra, reference=reference
+    )
     with atomic_write(out_dir / "report.md", "w") as fh:
         fh.write(text)
+    with atomic_write(out_dir / "report.html", "w") as fh:
+        fh.write(markdown_to_html(text, base_dir=out_dir, title=title))
     return out_dir / "report.md"
 
 
