@@ -105,12 +105,16 @@ class FakeOpenAI:
         for k, v in (headers or {}).items():
             h.send_header(k, v)
         h.end_headers()
+        # Logged before the body goes out: a client that has read its answer must find it logged (no race).
+        # 0 until answered, and back to 0 if the write fails: a stalled or abandoned request never counts as served.
+        if req is not None:
+            req.status = logged or status
         try:
             h.wfile.write(body)
+            h.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            return
-        if req is not None:
-            req.status = logged or status  # 0 until answered: a stalled or abandoned request never counts as served
+            if req is not None:
+                req.status = 0
 
     def _error(self, h: BaseHTTPRequestHandler, req: Request | None, status: int, message: str, headers: dict | None = None) -> None:
         body = json.dumps({"error": {"message": message, "type": "test", "code": status}}).encode()

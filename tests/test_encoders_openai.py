@@ -104,6 +104,24 @@ def test_rate_limit_honours_retry_after(server, caplog):
     np.testing.assert_allclose(out, expected(TEXTS[:2], 16), atol=1e-6)
 
 
+@pytest.mark.parametrize("header", ["Wed, 99 Foo 2026 99:99:99 GMT", "soon", "nan", "-5"])
+def test_malformed_retry_after_is_retried_never_raised(server, header):
+    # One odd header from a proxy must mean "back off as usual", not the end of a paid job.
+    server.faults.append(("429", header))
+    out = make(server, max_backoff=0.05).encode(TEXTS[:3])
+    assert [r.status for r in server.requests] == [429, 200]
+    np.testing.assert_allclose(out, expected(TEXTS[:3], 16), atol=1e-6)
+
+
+def test_retry_after_ms_wins_and_is_seconds():
+    from genept.encoders.openai import _server_wait
+
+    assert _server_wait({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert _server_wait({"retry-after-ms": "junk", "retry-after": "2"}) == 2.0
+    assert _server_wait({"retry-after": "Wed, 99 Foo 2026"}) is None
+    assert _server_wait(None) is None and _server_wait(object()) is None
+
+
 @pytest.mark.parametrize("fault", [("500",), ("503",), ("badjson",), ("truncated",)])
 def test_transient_faults_are_retried(server, fault):
     server.faults.append(fault)

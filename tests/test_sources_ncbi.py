@@ -9,7 +9,8 @@ import socket
 
 import pytest
 
-from genept.genes.sources.ncbi import NCBIClient, NCBIError, RateLimiter, _retry_after
+from genept._utils import retry_after as _retry_after
+from genept.genes.sources.ncbi import NCBIClient, NCBIError, RateLimiter, default_cache_dir
 
 try:
     from ncbi_server import GENES, FakeNCBI
@@ -221,6 +222,26 @@ def test_retry_after_parsing():
     assert _retry_after(None) is None and _retry_after("soon") is None
     later = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30), usegmt=True)
     assert 25 <= _retry_after(later) <= 31
+
+
+@pytest.mark.parametrize("header", ["Wed, 99 Foo 2026 99:99:99 GMT", "soon", "", "nan", "1,5"])
+def test_429_with_malformed_retry_after_backs_off_and_finishes(ncbi, tmp_path, clock, header):
+    ncbi.push(429, '{"error":"API rate limit exceeded"}', {"Retry-After": header, "Content-Type": "application/json"})
+    facts = make_client(ncbi, tmp_path, clock).fetch_facts(["CD3E"], species="human")
+    assert "CD3E" in facts and len(ncbi.requests) == 2
+    assert clock.sleeps == [0.5]  # the header was ignored: the client's own backoff
+
+
+def test_huge_retry_after_is_capped(ncbi, tmp_path, clock):
+    ncbi.push(429, "{}", {"Retry-After": "86400", "Content-Type": "application/json"})
+    make_client(ncbi, tmp_path, clock).fetch_facts(["CD3E"], species="human")
+    assert clock.sleeps == [60.0]
+
+
+def test_default_cache_dir_follows_genept_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("GENEPT_CACHE_DIR", str(tmp_path / "root"))
+    assert default_cache_dir() == tmp_path / "root" / "ncbi"
+    assert NCBIClient(api_key="").cache_dir == tmp_path / "root" / "ncbi"
 
 
 def test_rejects_non_numeric_ids(tmp_path):

@@ -309,11 +309,7 @@ def embed_genes(
         corpus = GeneCorpus.load(corpus)
     if not len(corpus):
         raise ValueError("the corpus is empty; nothing to embed")
-    enc = get_encoder(encoder, **encoder_kwargs)
-    from genept.encoders.cache import CachedEncoder
-
-    if cache is not None and cache is not False and not isinstance(enc, CachedEncoder):
-        enc = CachedEncoder(enc, None if cache is True else cache)
+    enc = get_encoder(encoder, cache=cache, **encoder_kwargs)
     before = EncodeStats(**enc.stats.to_dict())
     genes = corpus.genes
     vectors = enc.encode([corpus[g] for g in genes], show_progress=show_progress)

@@ -7,20 +7,50 @@ spec           what                                                        needs
 ``static``     model2vec static model distilled once from MiniLM, cached   ``[static]``
 ``openai:M``   any OpenAI-compatible ``/v1/embeddings`` API, model ``M``    ``[openai]``
 ``hashing``    bag-of-words feature hashing (lexical baseline, tests)       nothing
+``hf:FOLDER``  any Hugging Face encoder folder, offline (mean/CLS pooling)  ``[local]``
 =============  ==========================================================  ============
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from genept.encoders.base import Encoder, EncodeStats, l2_normalize
+
+if TYPE_CHECKING:
+    from genept.encoders.cache import EmbeddingCache
 
 DEFAULT_ENCODER = "minilm"
 
 
-def get_encoder(spec: str | Encoder = DEFAULT_ENCODER, **kwargs: Any) -> Encoder:
+def get_encoder(
+    spec: str | Encoder = DEFAULT_ENCODER,
+    *,
+    cache: bool | str | os.PathLike | EmbeddingCache | None = None,
+    **kwargs: Any,
+) -> Encoder:
     """Build an encoder from a spec string (see the table above); encoders pass through.
+
+    This is the one place that wraps an encoder with the embedding cache.
+
+    Parameters
+    ----------
+    spec
+        A spec string or an encoder object (used as it is).
+    cache
+        ``True``: the default embedding cache (``<cache root>/embeddings.sqlite``, the root
+        moved by ``GENEPT_CACHE_DIR``); a path or an
+        :class:`~genept.encoders.cache.EmbeddingCache`: that cache; ``False``/``None`` (default):
+        no cache. An encoder that is already a
+        :class:`~genept.encoders.cache.CachedEncoder` is never wrapped twice.
+    **kwargs
+        Passed to the encoder class when ``spec`` is a string.
+
+    Returns
+    -------
+    Encoder
+        The encoder, wrapped in a :class:`~genept.encoders.cache.CachedEncoder` when ``cache`` asks.
 
     Examples
     --------
@@ -28,9 +58,26 @@ def get_encoder(spec: str | Encoder = DEFAULT_ENCODER, **kwargs: Any) -> Encoder
     >>> enc = get_encoder("hashing", dim=256)
     >>> enc.encode(["T cell receptor"]).shape
     (1, 256)
+    >>> import tempfile
+    >>> cached = get_encoder("hashing:256", cache=tempfile.mkdtemp() + "/emb.sqlite")
+    >>> type(cached).__name__, get_encoder(cached, cache=True) is cached
+    ('CachedEncoder', True)
     """
-    if not isinstance(spec, str):
-        return spec
+    encoder = spec if not isinstance(spec, str) else _build(spec, **kwargs)
+    if cache is None or cache is False:
+        return encoder
+    from genept.encoders.cache import CachedEncoder, EmbeddingCache
+
+    if isinstance(encoder, CachedEncoder):
+        return encoder
+    if cache is not True and not isinstance(cache, str | os.PathLike | EmbeddingCache):
+        raise TypeError(f"cache must be True, False/None, a path or an EmbeddingCache, not {type(cache).__name__}")
+    if hasattr(encoder, "with_cache"):  # composite encoders (windows, channels) cache each part under its own identity
+        return encoder.with_cache(cache)
+    return CachedEncoder(encoder, None if cache is True else cache)
+
+
+def _build(spec: str, **kwargs: Any) -> Encoder:
     kind, _, arg = spec.partition(":")
     if kind == "hashing":
         from genept.encoders.hashing import HashingEncoder
@@ -52,7 +99,13 @@ def get_encoder(spec: str | Encoder = DEFAULT_ENCODER, **kwargs: Any) -> Encoder
         if arg:
             kwargs.setdefault("model", arg)
         return OpenAIEncoder(**kwargs)
-    raise ValueError(f"unknown encoder {spec!r}; choose minilm (default), static, openai:MODEL or hashing")
+    if kind == "hf":
+        from genept.encoders.hf import HFEncoder
+
+        if not arg:
+            raise ValueError("hf: needs a folder, e.g. hf:/models/BioLinkBERT-large")
+        return HFEncoder(arg, **kwargs)
+    raise ValueError(f"unknown encoder {spec!r}; choose minilm (default), static, openai:MODEL, hf:FOLDER or hashing")
 
 
 __all__ = ["DEFAULT_ENCODER", "EncodeStats", "Encoder", "get_encoder", "l2_normalize"]

@@ -5,8 +5,8 @@ themselves are not stored. :class:`CachedEncoder` commits each encoded batch as 
 returns, so a job killed halfway resumes where it stopped, without re-embedding (or paying for)
 what was already done.
 
-The default file is ``~/.cache/genept/embeddings.sqlite``; the environment variable
-``GENEPT_CACHE_DIR`` moves the folder.
+The default file is ``<cache root>/embeddings.sqlite``, the root being
+:func:`genept._utils.cache_dir` (``$GENEPT_CACHE_DIR``, else ``~/.cache/genept``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from genept._checks import sqlite_errors
-from genept._utils import progress
+from genept._utils import cache_dir, progress  # cache_dir re-exported: one cache root for genept
 from genept.encoders.base import Encoder, EncodeStats, l2_normalize
 
 _SCHEMA = """
@@ -44,14 +44,8 @@ CREATE TABLE IF NOT EXISTS vectors (
 _MAX_VARS = 500  # SQLite bound-parameter limit is 999 on old builds
 
 
-def cache_dir() -> Path:
-    """genept's cache folder: ``$GENEPT_CACHE_DIR`` or ``~/.cache/genept``."""
-    env = os.environ.get("GENEPT_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "genept"
-
-
 def default_cache_path() -> Path:
-    """``<cache_dir()>/embeddings.sqlite``."""
+    """``<cache_dir()>/embeddings.sqlite``, with :func:`genept._utils.cache_dir` the one cache root."""
     return cache_dir() / "embeddings.sqlite"
 
 
@@ -80,8 +74,9 @@ class EmbeddingCache:
 
     Examples
     --------
+    >>> import tempfile, numpy as np
     >>> from genept.encoders.cache import EmbeddingCache
-    >>> cache = EmbeddingCache("emb.sqlite")
+    >>> cache = EmbeddingCache(tempfile.mkdtemp() + "/emb.sqlite")
     >>> cache.put("hashing:dim=4", ["a"], np.eye(1, 4, dtype=np.float32))
     >>> cache.get("hashing:dim=4", ["a", "b"])
     {'a': array([1., 0., 0., 0.], dtype=float32)}
@@ -251,10 +246,13 @@ class CachedEncoder:
     --------
     >>> from genept.encoders import get_encoder
     >>> from genept.encoders.cache import CachedEncoder
-    >>> enc = CachedEncoder(get_encoder("hashing"), "emb.sqlite")
+    >>> import tempfile
+    >>> enc = CachedEncoder(get_encoder("hashing"), tempfile.mkdtemp() + "/emb.sqlite")
     >>> x = enc.encode(["T cell receptor", "T cell receptor"])  # encoded once, cached
-    >>> enc.encode(["T cell receptor"]); enc.stats.n_cached
+    >>> x = enc.encode(["T cell receptor"]); enc.stats.n_cached
     1
+
+    :func:`~genept.encoders.get_encoder` wraps for you: ``get_encoder("hashing", cache=True)``.
     """
 
     def __init__(

@@ -12,8 +12,6 @@ never part of the encoder identity, caches or embedding metadata.
 
 from __future__ import annotations
 
-import datetime as _dt
-import email.utils
 import logging
 import math
 import os
@@ -25,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from genept._utils import progress, require
+from genept._utils import progress, require, retry_after
 from genept.encoders.base import EncodeStats, l2_normalize
 
 logger = logging.getLogger(__name__)
@@ -79,25 +77,19 @@ def _public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
-def _retry_after(headers: Any) -> float | None:
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
+def _server_wait(headers: Any) -> float | None:
+    """Seconds the server asked to wait (``retry-after-ms`` or ``Retry-After``); ``None`` when it
+    did not ask or the header is unreadable. Never raises: a malformed header from a proxy must
+    mean "back off as usual", not the end of a long paid job."""
     try:
-        return float(value)
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        if when is None:
+        if headers is None:
             return None
-        return max(0.0, (when - _dt.datetime.now(when.tzinfo or _dt.UTC)).total_seconds())
+        ms = retry_after(headers.get("retry-after-ms"))
+        if ms is not None:
+            return ms / 1000
+        return retry_after(headers.get("retry-after"))
+    except Exception:
+        return None
 
 
 class OpenAIEncoder:
@@ -133,11 +125,19 @@ class OpenAIEncoder:
 
     Examples
     --------
+    Estimates need no network (nor a key, for a server other than api.openai.com):
+
     >>> from genept.encoders.openai import OpenAIEncoder
-    >>> enc = OpenAIEncoder("text-embedding-3-large")      # key from OPENAI_API_KEY
-    >>> enc.estimate(texts)  # the 15,134 RefSeq gene texts: an upper estimate, in tokens and USD
-    (3497126, 0.45462638)
-    >>> x = enc.encode(texts, show_progress=True)
+    >>> enc = OpenAIEncoder("text-embedding-3-large", base_url="http://127.0.0.1:8000/v1")
+    >>> enc.dim
+    3072
+    >>> enc.estimate(["CD3E: CD3 epsilon subunit of T-cell receptor complex"])  # (tokens, USD), upper estimates
+    (18, 2.34e-06)
+
+    Encoding calls the API (``OPENAI_API_KEY`` for api.openai.com), so it is not run here:
+
+    >>> # skipped: needs an embeddings server
+    >>> x = enc.encode(["CD3E: CD3 epsilon subunit"])  # doctest: +SKIP
     """
 
     name = "openai"
@@ -240,7 +240,7 @@ class OpenAIEncoder:
         openai = require("openai", "the OpenAI encoder")
         extra: dict[str, Any] = {"dimensions": self.dimensions} if self.dimensions else {}
         for attempt in range(self.max_retries + 1):
-            headers = None
+            asked: float | None = None  # the server's Retry-After, read while handling the error
             try:
                 resp = self.client.embeddings.create(model=self.model, input=batch, **extra)
                 return self._parse(resp, len(batch))
@@ -259,7 +259,7 @@ class OpenAIEncoder:
                         f"the embeddings API rejected a request for model {self.model!r} (HTTP {err.status_code}): {err.message}. "
                         + ("If an input is too long, lower chars_per_token or max_input_tokens." if err.status_code == 400 else "")
                     ) from err
-                why, headers = f"HTTP {err.status_code}", err.response.headers
+                why, asked = f"HTTP {err.status_code}", _server_wait(getattr(err.response, "headers", None))
             except openai.APITimeoutError:
                 why = f"no response within {self.timeout:g} s"
             except openai.APIConnectionError as err:
@@ -271,7 +271,7 @@ class OpenAIEncoder:
                     f"the embeddings API at {_public_url(self.base_url)} failed {self.max_retries + 1} times in a row "
                     f"(last: {why}). Finished batches are kept in the cache; rerun to resume."
                 )
-            wait = _retry_after(headers)
+            wait = asked
             if wait is None:
                 wait = min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.5, 1.5)
             logger.warning("embeddings request failed (%s); retry %d/%d in %.1f s", why, attempt + 1, self.max_retries, wait)

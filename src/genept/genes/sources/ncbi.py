@@ -14,7 +14,7 @@ This is the one source that needs a network. It is polite and restartable:
   the delay a ``Retry-After`` header asks for. A batch that still fails raises
   :class:`NCBIError`, naming the batch and its ids; batches already fetched stay cached.
 - Every document summary fetched is stored in a SQLite cache (``cache_dir``, by default
-  ``~/.cache/genept/ncbi``; one committed transaction per batch, so an interrupted run keeps
+  ``<cache root>/ncbi``: ``$GENEPT_CACHE_DIR/ncbi`` or ``~/.cache/genept/ncbi``; one committed transaction per batch, so an interrupted run keeps
   what it finished). A gene found in the cache is never fetched again; entries NCBI answered
   with an ``error`` field are not cached and are asked for again on the next run.
 
@@ -31,7 +31,6 @@ Facts returned per gene: ``full_name`` = ``description``, ``aliases`` = ``othera
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import json
 import logging
 import os
@@ -42,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from genept._utils import progress
+from genept._utils import cache_dir, progress, retry_after
 from genept.genes.facts import GeneFacts
 
 log = logging.getLogger(__name__)
@@ -61,8 +60,9 @@ class _Malformed(ValueError):
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "genept" / "ncbi"
+    """``<cache root>/ncbi``, the root being :func:`genept._utils.cache_dir` (``$GENEPT_CACHE_DIR``,
+    else ``~/.cache/genept``)."""
+    return cache_dir() / "ncbi"
 
 
 class RateLimiter:
@@ -94,24 +94,6 @@ class RateLimiter:
                 self._sleep(delay)
             self._next = max(now, self._next) + self.interval
             return delay
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.UTC)
-    return max(0.0, (when - _dt.datetime.now(_dt.UTC)).total_seconds())
 
 
 class _Cache:
@@ -169,7 +151,8 @@ class NCBIClient:
         Sent with every request, as NCBI asks of scripted clients; ``email`` defaults to the
         ``NCBI_EMAIL`` environment variable.
     cache_dir
-        Where fetched summaries are kept; ``~/.cache/genept/ncbi`` by default.
+        Where fetched summaries are kept; by default :func:`default_cache_dir`
+        (``$GENEPT_CACHE_DIR/ncbi``, else ``~/.cache/genept/ncbi``).
     batch_size
         Gene ids per request (NCBI suggests at most 200 per ``esummary`` call).
     max_retries
@@ -184,8 +167,16 @@ class NCBIClient:
     Examples
     --------
     >>> from genept.genes.sources.ncbi import NCBIClient
-    >>> facts = NCBIClient(email="me@example.org").fetch_facts(["CD3E", "INS"])
-    >>> facts["CD3E"].summary[:40]
+    >>> client = NCBIClient(email="me@example.org", api_key="")
+    >>> round(client.limiter.interval, 3)  # 3 requests per second without an API key
+    0.333
+
+    Fetching needs the network, so it is not run here:
+
+    >>> # skipped: calls NCBI E-utilities
+    >>> facts = client.fetch_facts(["CD3E", "INS"])  # doctest: +SKIP
+    >>> facts["CD3E"].full_name  # doctest: +SKIP
+    'CD3 epsilon subunit of T-cell receptor complex'
     """
 
     def __init__(
@@ -276,7 +267,7 @@ class NCBIClient:
             else:
                 if resp.status_code in _RETRY_STATUS:
                     problem = f"HTTP {resp.status_code}"
-                    asked = _retry_after(resp.headers.get("Retry-After"))
+                    asked = retry_after(resp.headers.get("Retry-After"), cap=_MAX_DELAY)
                     if asked is not None:
                         delay = min(_MAX_DELAY, asked)
                 elif resp.status_code >= 400:
