@@ -119,9 +119,10 @@ class LocalEncoder:
     device
         Torch device (``"cpu"``).
     dtype
-        ``"float32"`` (default), ``"bfloat16"`` (about 3x faster on CPUs with AVX-512 BF16 or
-        AMX; cosine >= 0.998 to float32) or ``"auto"`` (bfloat16 where the CPU has it).
-        Output is float32 either way.
+        ``"auto"`` (default: bfloat16 where the CPU has AVX-512 BF16 or AMX, detected from
+        ``/proc/cpuinfo``, float32 elsewhere), ``"float32"`` or ``"bfloat16"`` (about 3x faster on
+        such CPUs; cosine >= 0.998 to float32). Output is float32 either way. The resolved
+        compute type is part of :attr:`identity`, so cached float32 and bfloat16 vectors never mix.
     threads
         Torch threads while encoding; ``None`` keeps torch's setting.
 
@@ -147,7 +148,7 @@ class LocalEncoder:
         *,
         batch_size: int = 32,
         device: str = "cpu",
-        dtype: str = "float32",
+        dtype: str = "auto",
         threads: int | None = None,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

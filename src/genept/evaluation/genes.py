@@ -624,3 +624,287 @@ __all__ = [
     "read_gene_pairs",
     "read_label_file",
 ]
+
+
+# -- GenePT protocols: study-bias control, matched GGI, label tables, lexical baseline ---------
+def study_bias_covariates(
+    genes: Sequence[str],
+    annotations: pd.DataFrame | None = None,
+    texts: Mapping[str, str] | None = None,
+    *,
+    composed: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Three numbers per gene that say how well studied it is, and nothing about what it does.
+
+    ``go_count``: GO annotations of the gene (distinct terms, ``ND`` excluded) in ``annotations``
+    (columns ``symbol``, ``go_id``, optional ``evidence``); ``log_text_length``: ``log1p`` of its text
+    length in characters; ``has_summary``: 1 unless the gene is in ``composed`` (text composed
+    from structured facts) or has no text.
+
+    Examples
+    --------
+    >>> ann = pd.DataFrame({"symbol": ["A", "A", "B"], "go_id": ["GO:1", "GO:2", "GO:1"]})
+    >>> study_bias_covariates(["A", "B", "C"], ann, {"A": "long text", "B": "x"}).go_count.tolist()
+    [2.0, 1.0, 0.0]
+    """
+    genes = [str(g) for g in genes]
+    out = pd.DataFrame(index=pd.Index(genes, name="gene"))
+    if annotations is not None:
+        ann = annotations
+        if "evidence" in ann.columns:
+            ann = ann[ann["evidence"] != "ND"]
+        counts = ann.drop_duplicates(["symbol", "go_id"]).groupby("symbol").size()
+        out["go_count"] = counts.reindex(genes).fillna(0).to_numpy(dtype=float)
+    if texts is not None:
+        composed = set(composed)
+        out["log_text_length"] = [np.log1p(len(texts.get(g, ""))) for g in genes]
+        out["has_summary"] = [float(g in texts and g not in composed) for g in genes]
+    if out.shape[1] == 0:
+        raise ValueError("give GO annotations and/or gene texts: there is nothing to describe the genes with")
+    return out
+
+
+def stratified_auc(y: np.ndarray, score: np.ndarray, strata: np.ndarray, *, min_class: int = 5) -> dict[str, Any]:
+    """ROC-AUC inside each stratum, averaged with weights = pairs in the stratum.
+
+    Only strata holding at least ``min_class`` examples of each class count. Comparing a positive
+    only with negatives of its own stratum removes whatever the strata explain (here: how well
+    studied the two genes are).
+
+    Examples
+    --------
+    >>> y = np.array([0, 1, 0, 1] * 10); s = np.arange(40.0); st = np.repeat([0, 1], 20)
+    >>> round(stratified_auc(y, s, st)["auc"], 3)
+    0.55
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y, score, strata = np.asarray(y), np.asarray(score, dtype=float), np.asarray(strata)
+    aucs, sizes = [], []
+    for s in np.unique(strata):
+        m = strata == s
+        n_pos = int(y[m].sum())
+        if min(n_pos, int(m.sum()) - n_pos) < min_class:
+            continue
+        aucs.append(roc_auc_score(y[m], score[m]))
+        sizes.append(int(m.sum()))
+    if not aucs:
+        return {"auc": float("nan"), "n_strata": 0, "n_pairs": 0}
+    return {"auc": float(np.average(aucs, weights=sizes)), "n_strata": len(aucs), "n_pairs": int(sum(sizes))}
+
+
+def _pair_strata(counts: np.ndarray, rows: np.ndarray, n_bins: int) -> np.ndarray:
+    """Stratum of each pair: the unordered pair of the genes' annotation-count quantile bins."""
+    values = np.log1p(counts)
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    bins = np.searchsorted(edges, values, side="right")
+    a, b = bins[rows[:, 0]], bins[rows[:, 1]]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    return lo * (n_bins + 1) + hi
+
+
+def gene_interactions_controlled(
+    embeddings: GeneEmbeddings,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    covariates: pd.DataFrame,
+    *,
+    features: Sequence[str] = ("sum", "product"),
+    n_bins: int = 5,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """GGI as GenePT scores it, beside a study-bias control and a matched (pairwise) view.
+
+    With logistic regression on summed vectors, a pair's score is the sum of two per-gene scores,
+    so the task rewards knowing which genes are well studied (hubs) as much as knowing which pairs
+    interact. This reports, on the test pairs whose genes have both an embedding and covariates:
+
+    - ``{feature}.auc``: logistic regression on the pair feature (``sum``: GenePT's protocol;
+      ``product``: a pairwise view), trained on ``train``;
+    - ``{feature}.matched_auc``: the same scores, ROC-AUC only among pairs whose two genes fall in
+      the same annotation-count quantile bins (:func:`stratified_auc`, ``n_bins`` bins per gene);
+    - ``control``: logistic regression on the covariates (:func:`study_bias_covariates`) summed
+      over the pair, with its ``auc`` and ``matched_auc``.
+
+    Examples
+    --------
+    >>> cov = study_bias_covariates(emb.genes, go_annotations, corpus.texts, composed=corpus.composed)
+    >>> res = gene_interactions_controlled(emb, read_gene_pairs(ggi, "train"), read_gene_pairs(ggi, "test"), cov)
+    >>> res["sum"]["auc"], res["control"]["auc"]
+    """
+    from sklearn.metrics import roc_auc_score
+
+    if "go_count" not in covariates.columns:
+        raise ValueError("covariates need a go_count column (study_bias_covariates with GO annotations)")
+    genes = np.unique(np.concatenate([train[0].ravel(), test[0].ravel()]))
+    emb_rows = embeddings.locate(genes, species="human")
+    cov_rows = covariates.index.get_indexer(genes)
+    ok_gene = (emb_rows >= 0) & (cov_rows >= 0)
+    index = {g: i for i, g in enumerate(genes.tolist())}
+    cov = covariates.to_numpy(dtype=float)
+    counts_all = covariates["go_count"].to_numpy(dtype=float)
+    data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    coverage: dict[str, Any] = {"n_genes": int(genes.size), "n_used_genes": int(ok_gene.sum())}
+    for split, (pairs, y) in (("train", train), ("test", test)):
+        local = np.vectorize(index.__getitem__, otypes=[np.int64])(pairs) if len(pairs) else np.empty((0, 2), np.int64)
+        ok = ok_gene[local].all(axis=1)
+        coverage[f"n_pairs_{split}"] = len(pairs)
+        coverage[f"n_pairs_{split}_used"] = int(ok.sum())
+        data[split] = (local[ok], np.asarray(y)[ok])
+    coverage["fraction_test_pairs"] = coverage["n_pairs_test_used"] / max(coverage["n_pairs_test"], 1)
+    strata = _pair_strata(counts_all[cov_rows], data["test"][0], n_bins)
+
+    def fit_score(X_tr: np.ndarray, X_te: np.ndarray) -> dict[str, Any]:
+        model = _logreg(seed).fit(X_tr, data["train"][1])
+        s = model.predict_proba(X_te)[:, 1]
+        y_te = data["test"][1]
+        return {"auc": float(roc_auc_score(y_te, s)), "matched_auc": stratified_auc(y_te, s, strata)["auc"]}
+
+    V = embeddings.vectors[np.where(emb_rows >= 0, emb_rows, 0)]
+    out: dict[str, Any] = {"coverage": coverage}
+    for kind in features:
+        out[kind] = fit_score(_pair_features(V, data["train"][0], kind), _pair_features(V, data["test"][0], kind))
+    C = cov[np.where(cov_rows >= 0, cov_rows, 0)]
+    out["control"] = {"features": list(covariates.columns), **fit_score(_pair_features(C, data["train"][0], "sum"), _pair_features(C, data["test"][0], "sum"))}
+    out["matched"] = {"n_bins": n_bins, **{k: v for k, v in stratified_auc(data["test"][1], np.zeros(len(strata)), strata).items() if k != "auc"}}
+    return out
+
+
+_ID_COLUMNS = ("gene", "symbol", "gene_symbol", "gene_name", "hgnc_symbol", "ensembl_id", "ensembl", "ensembl_gene_id",
+               "gene_id", "entrez_id", "entrez", "entrezgene", "ncbi_gene_id")
+_TRUE = {"1", "true", "t", "yes", "y"}
+_FALSE = {"0", "false", "f", "no", "n"}
+
+
+def read_labels(spec: str | Path, *, positive: str | None = None) -> pd.Series:
+    """Read binary gene labels from a table, choosing columns by name: ``FILE[:ID_COLUMN[:LABEL_COLUMN]]``.
+
+    The file is CSV or TSV (detected from the content; gzip allowed), with a header row. Gene
+    identifiers may be symbols, Ensembl or Entrez ids (matched later through the gene resolver).
+    Labels may be ``0``/``1``, ``True``/``False`` (also ``yes``/``no``) or exactly two class names.
+    Without ``ID_COLUMN`` the column is guessed from common names (``gene``, ``symbol``,
+    ``ensembl_id``, ``entrez_id``, ...) or, with two columns, the first; without
+    ``LABEL_COLUMN`` it is the only other column with exactly two values. When a choice is
+    ambiguous or a named column is absent, the error lists the columns. A plain
+    ``gene<TAB>label`` file without a header goes to :func:`read_label_file`.
+
+    Returns
+    -------
+    Series of 0/1 (int8) indexed by gene identifier, named after the positive class;
+    ``attrs["classes"]`` = ``[negative, positive]``, ``attrs["id_column"]``, ``attrs["label_column"]``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "tf.csv"
+    >>> _ = f.write_text("ensembl_id,symbol,is_tf\\nENSG00000141510,TP53,True\\nENSG00000075624,ACTB,False\\n")
+    >>> y = read_labels(f"{f}:symbol:is_tf")
+    >>> y.to_dict(), y.attrs["classes"]
+    ({'TP53': 1, 'ACTB': 0}, ['False', 'True'])
+    """
+    text = str(spec)
+    parts = text.split(":")
+    # A path may hold ':' (Windows drives); take columns from the right only when the file exists.
+    path, id_col, label_col = Path(text), None, None
+    for n_cols in (2, 1):
+        if len(parts) > n_cols and Path(":".join(parts[:-n_cols])).exists():
+            path = Path(":".join(parts[:-n_cols]))
+            cols = parts[-n_cols:]
+            id_col = cols[0] or None
+            label_col = cols[1] if n_cols == 2 and cols[1] else None
+            break
+    if not path.exists():
+        raise ValueError(f"label file {str(path)!r} does not exist (spec {text!r}; form FILE[:ID_COLUMN[:LABEL_COLUMN]])")
+    import csv
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt") as fh:
+        head = fh.read(65536)
+    lines = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise ValueError(f"{path} is empty; expected a table with a header row, a gene column and a label column")
+    sep = "\t" if "\t" in lines[0] else ("," if "," in lines[0] else None)
+    if sep is None:
+        try:
+            sep = csv.Sniffer().sniff(lines[0], delimiters=";| ").delimiter
+        except csv.Error:
+            raise ValueError(f"{path}: cannot find a column separator (tab or comma) in its first line {lines[0][:80]!r}") from None
+    table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, comment="#")
+    table.columns = [str(c).strip() for c in table.columns]
+    columns = list(table.columns)
+    first_values = [str(v).strip() for v in columns]
+    if id_col is None and label_col is None and len(columns) == 2 and first_values[1].lower() in _TRUE | _FALSE:
+        return read_label_file(path, positive=positive)  # no header: gene<TAB>label
+    lower = {c.lower(): c for c in columns}
+
+    def named(col: str, what: str) -> str:
+        if col in columns:
+            return col
+        if col.lower() in lower:
+            return lower[col.lower()]
+        raise ValueError(f"{path}: no {what} column {col!r}; the columns are {columns}")
+
+    if id_col is not None:
+        id_col = named(id_col, "gene id")
+    else:
+        guesses = [lower[c] for c in _ID_COLUMNS if c in lower]
+        if len(guesses) == 1 or (guesses and label_col is not None and len([g for g in guesses if g != label_col]) == 1):
+            id_col = next(g for g in guesses if g != label_col)
+        elif len(columns) == 2:
+            id_col = columns[0]
+        else:
+            raise ValueError(f"{path}: which column holds the gene ids? Name it as FILE:ID_COLUMN:LABEL_COLUMN; the columns are {columns}")
+    if label_col is not None:
+        label_col = named(label_col, "label")
+    else:
+        two = [c for c in columns if c != id_col and table[c].str.strip().replace("", np.nan).dropna().nunique() == 2]
+        if len(two) != 1:
+            found = f"columns with two values: {two}" if two else "no other column has exactly two values"
+            raise ValueError(f"{path}: which column holds the labels? Name it as FILE:{id_col}:LABEL_COLUMN ({found}); the columns are {columns}")
+        label_col = two[0]
+    frame = table[[id_col, label_col]].apply(lambda s: s.str.strip())
+    frame = frame[(frame[id_col] != "") & (frame[label_col] != "")]
+    values = sorted(frame[label_col].unique())
+    if len(values) != 2:
+        raise ValueError(f"{path}: label column {label_col!r} must hold exactly two values, found {len(values)} ({values[:6]}); the columns are {columns}")
+    lowered = {v.lower() for v in values}
+    if positive is None:
+        if lowered <= _TRUE | _FALSE and len(lowered & _TRUE) == 1:
+            positive = next(v for v in values if v.lower() in _TRUE)
+        else:
+            positive = values[1]
+    if positive not in values:
+        raise ValueError(f"{path}: positive class {positive!r} is not one of the labels {values} in column {label_col!r}")
+    negative = next(v for v in values if v != positive)
+    series = pd.Series((frame[label_col] == positive).to_numpy(dtype=np.int8), index=pd.Index(frame[id_col].tolist(), name="gene"), name=positive)
+    series.attrs.update(classes=[negative, positive], id_column=id_col, label_column=label_col)
+    return series
+
+
+def lexical_baseline(texts: Mapping[str, str], *, dim: int = 256, seed: int = 0) -> GeneEmbeddings:
+    """TF-IDF (word 1-2-grams) + SVD gene vectors fitted on the same texts: the lexical baseline.
+
+    Every gene benchmark reports it beside the neural embeddings and the random control (a plain
+    TF-IDF of gene texts is a strong gene-function baseline).
+
+    Examples
+    --------
+    >>> texts = {"A": "insulin secretion", "B": "insulin receptor", "C": "T cell receptor"}
+    >>> lexical_baseline(texts, dim=2).dim
+    2
+    """
+    from genept.encoders.lexical import TfidfSvdEncoder
+
+    genes = list(texts)
+    enc = TfidfSvdEncoder(dim=dim, seed=seed, min_df=2 if len(genes) > 50 else 1).fit([texts[g] for g in genes])
+    return GeneEmbeddings(genes, enc.encode([texts[g] for g in genes]), {"encoder": enc.identity, "encoder_name": "tfidf", "dim": enc.dim})
+
+
+__all__ += [
+    "gene_interactions_controlled",
+    "lexical_baseline",
+    "read_labels",
+    "stratified_auc",
+    "study_bias_covariates",
+]
