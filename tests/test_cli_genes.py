@@ -98,3 +98,80 @@ def test_build_corpus_bad_source(tmp_path, capsys):
     assert main(["genes", "build-corpus", "-o", str(tmp_path / "c.json"), "--source", "wiki:x"]) == 2
     assert "unknown source 'wiki:x'" in capsys.readouterr().err
     assert not (tmp_path / "c.json").exists()
+
+
+def test_build_corpus_all_genes_covers_every_hgnc_gene(tmp_path, refseq, capsys):
+    from genept.genes.ids import GeneResolver
+
+    n_hgnc = len(GeneResolver.default().table)
+    out_path = tmp_path / "corpus.json"
+    argv = ["genes", "build-corpus", "-o", str(out_path), "--source", f"refseq:{refseq}", "--all-genes", "--no-compose"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert n_hgnc > 40_000
+    assert f"{n_hgnc:,} / {n_hgnc:,} identifiers resolved (100.0%)" in out
+    assert f"2 / {n_hgnc:,} identifiers have a text" in out  # --no-compose: only the two written summaries
+    assert sorted(GeneCorpus.load(out_path).genes) == ["CD3E", "INS"]
+
+
+def test_build_corpus_genes_from_repeatable_h5ad_text_csv(tmp_path, refseq, small_adata, capsys):
+    h5ad = tmp_path / "cells.h5ad"
+    small_adata[:, :3].copy().write_h5ad(h5ad)  # CD3E, CD3D, CD2
+    text = tmp_path / "genes.txt"
+    text.write_text("# my genes\nINS\nCD3E\n")
+    csv = tmp_path / "table.csv"
+    csv.write_text("score,gene\n1.5,GCG\n2.0,PPY\n")
+    out_path = tmp_path / "corpus.json"
+    argv = [
+        "genes", "build-corpus", "-o", str(out_path), "--source", f"refseq:{refseq}",
+        "--genes-from", str(h5ad), "--genes-from", str(text), "--genes-from", f"{csv}:gene",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert GeneCorpus.load(out_path).genes == ["CD3E", "CD3D", "CD2", "INS", "GCG", "PPY"]  # union, first order, CD3E once
+    assert "6 / 6 identifiers resolved" in out
+
+
+def test_build_corpus_genes_from_errors_name_the_flag(tmp_path, capsys):
+    csv = tmp_path / "table.csv"
+    csv.write_text("score,gene\n1.5,GCG\n")
+    assert main(["genes", "build-corpus", "-o", str(tmp_path / "c.json"), "--genes-from", f"{csv}:symbol"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("genept genes: error: --genes-from") and "no column 'symbol'" in err and "['score', 'gene']" in err
+    assert main(["genes", "build-corpus", "-o", str(tmp_path / "c.json"), "--genes-from", str(tmp_path / "nope.txt")]) == 2
+    assert "--genes-from" in capsys.readouterr().err and "Traceback" not in err
+
+
+def test_embed_reports_truncation_once_in_the_summary(tmp_path, refseq, monkeypatch, capsys):
+    """Per-batch "N of 32 texts ... truncated" warnings do not reach the console: the summary gives the total."""
+    import logging
+
+    import numpy as np
+
+    import genept.embeddings
+    from genept.embeddings import GeneEmbeddings
+
+    corpus = tmp_path / "corpus.json"
+    genes = tmp_path / "genes.txt"
+    genes.write_text("CD3E\nINS\n")
+    assert main(["genes", "build-corpus", "-o", str(corpus), "--source", f"refseq:{refseq}", "--genes-from", str(genes)]) == 0
+
+    def fake_embed_genes(corpus, encoder, **kwargs):
+        for _ in range(5):  # what a real encoder logs once per batch
+            logging.getLogger("genept.encoders.local").warning(
+                "%d of %d texts are longer than %d tokens and were truncated by %s", 3, 32, 256, "minilm"
+            )
+        logging.getLogger("genept.other").warning("%d of %d genes are odd", 1, 10)
+        logging.getLogger("genept.other").warning("%d of %d genes are odd", 2, 10)
+        meta = {"encoder": "fake", "encode_stats": {"n_cached": 0, "n_truncated": 15}, "composed_genes": []}
+        return GeneEmbeddings(corpus.genes, np.ones((len(corpus), 4), np.float32), meta)
+
+    monkeypatch.setattr(genept.embeddings, "embed_genes", fake_embed_genes)
+    capsys.readouterr()
+    assert main(["genes", "embed", "--corpus", str(corpus), "--encoder", "hashing", "--no-cache", "-o", str(tmp_path / "e.npz")]) == 0
+    out, err = capsys.readouterr()
+    assert "truncated" not in err
+    # other repeated warnings collapse into one line with the summed counts, no source path
+    assert err.count("genes are odd") == 1 and "genept genes: warning: 3 of 20 genes are odd (summed over 2 reports)" in err
+    assert ".py" not in err
+    assert "embedded 2 genes" in out

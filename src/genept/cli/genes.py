@@ -3,25 +3,59 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 
+def _genes_from_file(spec: str) -> list[str]:
+    """Identifiers from ``FILE`` or ``FILE:COLUMN``: an .h5ad's var_names (or a var column), a text file
+    (one per line) or a TSV/CSV table (its first column, or COLUMN)."""
+    path, column = spec, None
+    if not Path(spec).exists() and ":" in spec:
+        path, _, column = spec.rpartition(":")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"--genes-from {spec}: no such file")
+    if path.endswith(".h5ad"):
+        from genept._checks import read_h5ad
+
+        adata = read_h5ad(path, backed="r", what="--genes-from")
+        try:
+            if column is None:
+                return adata.var_names.astype(str).tolist()
+            if column not in adata.var:
+                raise ValueError(f"--genes-from {spec}: {path} has no var column {column!r}; columns are {list(adata.var.columns)}")
+            return adata.var[column].astype(str).tolist()
+        finally:
+            adata.file.close()
+    if column is not None:
+        import pandas as pd
+
+        name = path.lower().removesuffix(".gz")
+        table = pd.read_csv(path, sep="\t" if name.endswith((".tsv", ".txt")) else ",", dtype=str)
+        if column not in table:
+            raise ValueError(f"--genes-from {spec}: {path} has no column {column!r}; columns are {list(table.columns)}")
+        return table[column].dropna().str.strip().tolist()
+    from genept.genes.ids import read_gene_list
+
+    return read_gene_list(path)
+
+
 def _read_ids(args: argparse.Namespace) -> list[str] | None:
-    if getattr(args, "genes_from", None):
-        src = args.genes_from
-        if src.endswith(".h5ad"):
-            from genept._checks import read_h5ad
+    specs = getattr(args, "genes_from", None) or []
+    if isinstance(specs, str):
+        specs = [specs]
+    ids: list[str] | None = None
+    if getattr(args, "all_genes", False):
+        from genept.genes.ids import GeneResolver
 
-            adata = read_h5ad(src, backed="r", what="--genes-from")
-            try:
-                return adata.var_names.tolist()
-            finally:
-                adata.file.close()
-        from genept.genes.ids import read_gene_list
-
-        return read_gene_list(src)
+        ids = GeneResolver.default().table["symbol"].astype(str).tolist()
+    for spec in specs:
+        ids = (ids or []) + _genes_from_file(spec)
+    if ids is not None:
+        return list(dict.fromkeys(i for i in ids if i))  # one entry per identifier, first order kept
     return list(args.ids) if getattr(args, "ids", None) else None
 
 
@@ -121,7 +155,18 @@ def _embed(args: argparse.Namespace) -> int:
             if input("proceed? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("cancelled")
                 return 1
-    emb = embed_genes(corpus, encoder, cache=None, show_progress=not args.quiet)
+    # The summary below states how many texts were truncated; the encoder's own per-batch warning
+    # would only repeat it (once per batch of 32).
+    with _without_truncation_warnings():
+        if args.no_cache and not args.quiet and not sys.stderr.isatty():
+            # uncached encoders draw their own tqdm bar, a wall of partial lines in a log: one line instead
+            from genept._utils import progress
+
+            with progress(total=len(corpus), desc=f"embedding ({encoder.name})", unit="text") as bar:
+                emb = embed_genes(corpus, encoder, cache=None, show_progress=False)
+                bar.update(len(corpus))
+        else:
+            emb = embed_genes(corpus, encoder, cache=None, show_progress=not args.quiet)
     emb.save(args.output)
     st = emb.meta["encode_stats"]
     composed = emb.meta["composed_genes"]
@@ -129,11 +174,29 @@ def _embed(args: argparse.Namespace) -> int:
     print(f"embedded {len(emb):,} genes ({emb.dim}-d) with {emb.meta['encoder']}")
     print(f"  from cache: {st['n_cached']:,}; newly encoded: {len(emb) - st['n_cached']:,}")
     if limit:
-        print(f"  truncated (longer than {limit} tokens, only the start was read): {st['n_truncated']:,}")
+        print(f"  truncated (longer than {limit} tokens; only the start of each was embedded): {st['n_truncated']:,} of {len(emb):,} texts")
     head = ", ".join(composed[:8]) + (", ..." if len(composed) > 8 else "")
     print(f"  composed text (no written summary): {len(composed):,} gene{'' if len(composed) == 1 else 's'}" + (f": {head}" if composed else ""))
     print(f"wrote {args.output}")
     return 0
+
+
+@contextlib.contextmanager
+def _without_truncation_warnings() -> Iterator[None]:
+    """Drop the encoders' "N of M texts ... were truncated" log records while the block runs."""
+    import logging
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("genept.encoders") and "truncated" in str(record.msg))
+
+    handlers = list(logging.getLogger().handlers)
+    for h in handlers:
+        h.addFilter(keep)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.removeFilter(keep)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -171,6 +234,32 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from genept.embeddings import GeneEmbeddings
+    from genept.embeddings.export import export
+
+    emb = GeneEmbeddings.load(args.embeddings)
+    genes = None
+    if args.genes_from:
+        if args.genes_from.endswith(".h5ad"):
+            from genept._checks import read_h5ad
+
+            adata = read_h5ad(args.genes_from, backed="r", what="--genes-from")
+            try:
+                genes = adata.var_names.astype(str).tolist()
+            finally:
+                adata.file.close()
+        else:
+            from genept.genes.ids import read_gene_list
+
+            genes = read_gene_list(args.genes_from)  # order and repeats kept: rows follow the list
+        if not genes:
+            raise ValueError(f"--genes-from {args.genes_from}: no gene identifiers in the file")
+    result = export(emb, args.output, format=args.format, genes=genes, missing=args.missing, species=args.species)
+    print(result)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     genes = sub.add_parser("genes", help="gene identifiers, texts and embeddings")
     gsub = genes.add_subparsers(dest="genes_command", metavar="SUBCOMMAND", required=True)
@@ -191,7 +280,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("-o", "--output", required=True, help="corpus file to write (.json or .json.gz)")
     p.add_argument("--source", action="append", default=[], metavar="SPEC", help="a text source (repeatable)")
-    p.add_argument("--genes-from", metavar="FILE", help="genes to cover (text/TSV file or .h5ad); default: every gene the sources know")
+    p.add_argument(
+        "--genes-from",
+        action="append",
+        default=[],
+        metavar="FILE[:COLUMN]",
+        help="genes to cover (repeatable; the union is used): an .h5ad (var_names, or var column COLUMN), a text file "
+        "(one identifier per line) or a TSV/CSV table (first column, or COLUMN). Default: every gene the sources know",
+    )
+    p.add_argument(
+        "--all-genes",
+        action="store_true",
+        help="cover every approved HGNC gene (the HGNC complete set bundled with genept's gene tables: 44,997 genes "
+        "in release 2026-06-20, of which 19,295 protein-coding), plus any --genes-from genes",
+    )
     p.add_argument("--species", choices=["auto", "human", "mouse"], default="auto")
     p.add_argument("--template", choices=["ncbi-page", "summary-only"], default="ncbi-page")
     p.add_argument("--no-compose", action="store_true", help="leave out genes without a written summary")
@@ -245,3 +347,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--drop-nonfinite", action="store_true", help="leave out rows holding NaN/inf instead of failing")
     p.add_argument("--report", help="write the import report as JSON here")
     p.set_defaults(func=_import)
+
+    p = gsub.add_parser(
+        "export",
+        help="write gene embeddings for a downstream model (.npy + gene list, TSV, word2vec text), optionally in a given gene order",
+        description="With --genes-from, rows follow that gene order (a perturbation model's genes, an .h5ad's var_names); "
+        "genes without an embedding get zero rows and False in OUT.mask.npy (npy), or are left out with --missing drop. "
+        "Format from the output name: .npy (+ .genes.txt, .mask.npy), .tsv/.csv[.gz], .txt/.vec[.gz] (word2vec text).",
+    )
+    p.add_argument("embeddings", help="gene embeddings (.npz from genept genes embed/import)")
+    p.add_argument("-o", "--output", required=True, help="file to write: .npy, .tsv/.csv(.gz) or .txt/.vec(.gz)")
+    p.add_argument("--format", choices=["npy", "tsv", "word2vec"], help="default: from the output name")
+    p.add_argument("--genes-from", metavar="FILE", help="target gene order: a text/TSV file (first column) or an .h5ad's var_names")
+    p.add_argument("--missing", choices=["zero", "drop"], default="zero", help="genes without an embedding: zero rows (default) or left out")
+    p.add_argument("--species", choices=["auto", "human", "mouse"], default="auto", help="how --genes-from identifiers are matched")
+    p.set_defaults(func=_export)
