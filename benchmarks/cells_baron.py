@@ -92,7 +92,7 @@ def main() -> int:
     for transform in ("counts", "log1p_cp10k"):
         key = f"w_{transform}"
         tl.embed_cells(adata, gene_emb, transform=transform, key_added=key, show_progress=False)
-        timing[f"GenePT-w ({transform}) embed_cells, s"] = adata.uns["genept"][key]["seconds"]
+        timing[f"GenePT-w ({transform}) embed_cells, s"] = adata.uns[key]["seconds"]
         results[f"GenePT-w ({transform})"] = score(adata.obsm[key], labels)
     E, found = gene_emb.reindex(adata.var_names)
     t = time.perf_counter()
@@ -109,7 +109,7 @@ def main() -> int:
         t = time.perf_counter()
         tl.embed_cells(adata, method="s", encoder=enc, top_k=args.top_k, cache=Path(cache_dir) / "c.sqlite", show_progress=False)
         timing["GenePT-s embed_cells (cold cache), s"] = time.perf_counter() - t
-    rec_s = adata.uns["genept"]["X_genept_s"]
+    rec_s = adata.uns["X_genept_s"]
     from genept.cells.sentences import cell_sentences
 
     t = time.perf_counter()
@@ -122,7 +122,7 @@ def main() -> int:
     timing["PCA baseline, s"] = time.perf_counter() - t
     results["PCA (log1p cp10k, 2000 HVG, 50 PCs)"] = score(pca, labels)
 
-    cov_w = adata.uns["genept"]["w_counts"]["coverage"]
+    cov_w = adata.uns["w_counts"]["coverage"]
     n = adata.n_obs
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     script = Path(sys.argv[0])

@@ -278,13 +278,13 @@ def test_tl_default_is_genept_scaled(small_adata, gene_emb):
     E, found = gene_emb.reindex(adata.var_names)
     ref, _ = embed_scaled(adata.X, E, found=found)
     np.testing.assert_allclose(Y, ref, atol=1e-6)
-    rec = adata.uns["genept"]["X_genept_scaled"]
+    rec = adata.uns["X_genept_scaled"]
     assert rec["method"] == "GenePT-scaled"
     assert rec["params"]["transform"] == "log1p_cp10k" and rec["params"]["n_top_genes"] == 2000 and rec["params"]["n_comps"] == 50
     assert rec["coverage"]["n_hvg"] == 40 and rec["coverage"]["n_hvg_embedded"] == 35 and rec["coverage"]["n_comps"] == 16
     assert rec["gene_embeddings"]["encoder"] == "test:random"
     genept.tl.embed_cells(adata, gene_emb, method="w")  # the paper's GenePT-w stays available
-    assert adata.uns["genept"]["X_genept_w"]["method"] == "GenePT-w"
+    assert adata.uns["X_genept_w"]["method"] == "GenePT-w"
 
 
 def test_tl_backed_and_dask_equal_in_memory(small_adata, gene_emb, tmp_path):
@@ -353,4 +353,4 @@ def test_cli_embed_cells_default_is_scaled(small_adata, gene_emb, tmp_path, caps
     assert "highly variable genes: 40, 35 with an embedding" in capsys.readouterr().out
     out = ad.read_h5ad(dst)
     assert out.obsm["X_genept_scaled"].shape == (60, 16)
-    assert out.uns["genept"]["X_genept_scaled"]["params"]["n_comps"] == 8
+    assert out.uns["X_genept_scaled"]["params"]["n_comps"] == 8

@@ -24,6 +24,13 @@ REFSEQ = (
 )
 
 
+def own_args(method, gene_emb):
+    """The inputs ``method`` takes: gene embeddings, or (GenePT-s) a text encoder."""
+    if method == "s":
+        return {"method": "s", "encoder": "hashing", "cache": False}
+    return {"method": method, "gene_embeddings": gene_emb}
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GENEPT_CACHE_DIR", str(tmp_path / "cache"))
@@ -47,7 +54,7 @@ def test_unknown_genes_lose_only_their_expression_and_are_reported(small_adata, 
     genept.tl.embed_cells(adata, gene_emb, method="w")
     Y = adata.obsm["X_genept_w"]
     assert np.isfinite(Y).all()
-    cov = adata.uns["genept"]["X_genept_w"]["coverage"]
+    cov = adata.uns["X_genept_w"]["coverage"]
     assert (cov["n_genes"], cov["n_genes_embedded"], cov["n_genes_missing"]) == (40, 38, 2)
     X = small_adata.X.toarray()
     lost = X[:, [small_adata.var_names.get_loc("CD3E"), small_adata.var_names.get_loc("LYZ")]].sum() / X.sum()
@@ -63,9 +70,9 @@ def test_ambiguous_alias_is_never_guessed(small_adata, gene_emb):
     E, found = gene_emb.reindex(adata.var_names, species="human")
     assert not found[0] and not E[0].any()
     genept.tl.embed_cells(adata, gene_emb, method="w")
-    assert adata.uns["genept"]["X_genept_w"]["coverage"]["n_genes_missing"] == 1
+    assert adata.uns["X_genept_w"]["coverage"]["n_genes_missing"] == 1
     genept.tl.embed_cells(adata, method="s", encoder="hashing", cache=False)
-    cov_s = adata.uns["genept"]["X_genept_s"]["coverage"]
+    cov_s = adata.uns["X_genept_s"]["coverage"]
     assert cov_s["n_genes_resolved"] == 39  # ASP stays ASP in sentences
 
 
@@ -81,7 +88,7 @@ def test_positional_var_names_are_refused(small_adata, gene_emb, method):
     adata = small_adata.copy()
     adata.var_names = [str(i) for i in range(adata.n_vars)]  # what AnnData(X) gives without var
     with pytest.raises(ValueError, match=r"0, 1, \.\.\., 39: a positional index, not gene ids.*adata.var_names ="):
-        genept.tl.embed_cells(adata, gene_emb, method=method, encoder="hashing", cache=False)
+        genept.tl.embed_cells(adata, **own_args(method, gene_emb))
     with pytest.raises(ValueError, match="positional index"):
         genept.tl.add_gene_embeddings(adata, gene_emb)
 
@@ -255,5 +262,5 @@ def test_a_nan_from_any_stage_never_reaches_obsm(small_adata, gene_emb, monkeypa
 
         monkeypatch.setattr(sentences, "embed_sentences", broken)
     with pytest.raises(RuntimeError, match="NaN or inf in 1 rows \\(first: cell 'c3'\\); nothing was written to adata"):
-        genept.tl.embed_cells(small_adata, gene_emb, method=method, encoder="hashing", cache=False)
-    assert not small_adata.obsm and "genept" not in small_adata.uns
+        genept.tl.embed_cells(small_adata, **own_args(method, gene_emb))
+    assert not small_adata.obsm and f"X_genept_{method}" not in small_adata.uns

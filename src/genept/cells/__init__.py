@@ -1,18 +1,35 @@
-"""Cell embeddings from gene knowledge.
+"""Cell embeddings from gene knowledge, on arrays (no AnnData needed).
 
-- :mod:`genept.cells.scaled`: GenePT-scaled (the default of :func:`genept.tl.embed_cells`), scaled
-  expression of highly variable genes placed isometrically in the gene-text space.
-- :mod:`genept.cells.weighted`: GenePT-w, the expression-weighted average of gene embeddings
-  (in memory, backed ``.h5ad`` in row chunks, dask).
-- :mod:`genept.cells.sentences`: GenePT-s, the text embedding of each cell's ranked gene symbols.
-- :mod:`genept.cells.blocks`: reading any AnnData matrix block by block.
-- :mod:`genept.cells.validation`: input checks shared by both methods.
+- :mod:`genept.cells.embed`: one entry, :func:`embed` (matrix + gene ids + gene embeddings ->
+  ``(embedding, record)``), and one function per method: :func:`genept_scaled`,
+  :func:`genept_w`, :func:`genept_s`.
+- :mod:`genept.cells.record`: :class:`CellEmbeddingRecord`, the typed provenance of a run.
+- :mod:`genept.cells.scaled`: GenePT-scaled (the default), and its fitted map
+  :class:`ScaledProjection` (save / load / apply to other cells).
+- :mod:`genept.cells.weighted`: GenePT-w kernels (in memory, backed ``.h5ad`` in row chunks, dask).
+- :mod:`genept.cells.sentences`: GenePT-s sentences and their encoding.
+- :mod:`genept.cells.blocks`, :mod:`genept.cells.validation`: block readers and input checks.
 
-Most users call :func:`genept.tl.embed_cells`, which writes the result into an AnnData.
+:mod:`genept.tl` stores these results in an AnnData.
 """
 
-from genept.cells.scaled import embed_scaled, fit_scaled
+from genept.cells.embed import embed, fit_genept_scaled, genept_s, genept_scaled, genept_w
+from genept.cells.record import CellEmbeddingRecord
+from genept.cells.scaled import ScaledProjection, embed_scaled, fit_scaled
 from genept.cells.sentences import cell_sentences
 from genept.cells.weighted import embed_weighted, weighted_embedding
 
-__all__ = ["cell_sentences", "embed_scaled", "embed_weighted", "fit_scaled", "weighted_embedding"]
+__all__ = [
+    "CellEmbeddingRecord",
+    "ScaledProjection",
+    "cell_sentences",
+    "embed",
+    "embed_scaled",
+    "embed_weighted",
+    "fit_genept_scaled",
+    "fit_scaled",
+    "genept_s",
+    "genept_scaled",
+    "genept_w",
+    "weighted_embedding",
+]

@@ -33,8 +33,10 @@ sparse input stays sparse except one block of HVG columns at a time.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,56 +94,175 @@ class ScaledProjection:
     weights: np.ndarray
     transform: str
     n_genes: int
+    gene_names: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_comps(self) -> int:
         return int(self.components.shape[0])
 
-    def scaled_block(self, block) -> np.ndarray:
-        """Clipped, scaled log-expression of the used genes for one block of cells (dense float32)."""
-        T = transform_block(block, self.transform)
-        T = T[:, self.genes]
-        Z = T.toarray() if sp.issparse(T) else np.array(T, dtype=np.float32)
-        Z = np.asarray(Z, dtype=np.float32)
-        Z -= self.mean
-        Z /= self.std
+    @property
+    def dim(self) -> int:
+        return int(self.weights.shape[1])
+
+    def columns(self, var_names: Any) -> np.ndarray:
+        """For each used gene, its column in a matrix with genes ``var_names`` (``-1``: not measured there).
+
+        Examples
+        --------
+        >>> proj.gene_names.tolist()  # doctest: +SKIP
+        ['CD3E', 'MS4A1']
+        >>> proj.columns(["MS4A1", "LYZ"]).tolist()  # doctest: +SKIP
+        [-1, 0]
+        """
+        if self.gene_names is None:
+            raise ValueError("this projection has no gene names (it was fitted by fit_scaled directly); pass a matrix with the fitted genes in order")
+        pos: dict[str, int] = {}
+        for i, name in enumerate(var_names):
+            pos.setdefault(str(name), i)  # the first of duplicated names, as GeneEmbeddings.reindex
+        return np.fromiter((pos.get(g, -1) for g in self.gene_names.astype(str)), dtype=np.int64, count=len(self.gene_names))
+
+    def scaled_block(self, block, cols: np.ndarray | None = None) -> np.ndarray:
+        """Clipped, scaled log-expression of the used genes for one block of cells (dense float32).
+
+        ``cols`` (from :meth:`columns`) picks the used genes from a block with other genes; genes
+        it marks ``-1`` are taken at their mean (a scaled value of 0).
+        """
+        T = transform_block(block, self.transform)  # library size from every gene of the block
+        if cols is None:
+            T = T[:, self.genes]
+            Z = T.toarray() if sp.issparse(T) else np.array(T, dtype=np.float32)
+            Z = np.asarray(Z, dtype=np.float32)
+            Z -= self.mean
+            Z /= self.std
+        else:
+            present = cols >= 0
+            T = T[:, cols[present]]
+            Zp = T.toarray() if sp.issparse(T) else np.array(T, dtype=np.float32)
+            Z = np.zeros((block.shape[0], len(cols)), dtype=np.float32)
+            Z[:, present] = (np.asarray(Zp, dtype=np.float32) - self.mean[present]) / self.std[present]
         if self.max_value is not None:
             np.clip(Z, -self.max_value, self.max_value, out=Z)
         return Z
 
-    def transform_block(self, block) -> np.ndarray:
+    def transform_block(self, block, cols: np.ndarray | None = None) -> np.ndarray:
         """Cell embeddings of one in-memory block; cells with no expression on the used genes get zero rows."""
-        if block.shape[1] != self.n_genes:
+        if cols is None and block.shape[1] != self.n_genes:
             raise ValueError(f"the block has {block.shape[1]} genes but the projection was fitted on {self.n_genes}")
-        Z = self.scaled_block(block)
+        Z = self.scaled_block(block, cols)
         Z -= self.center
         Y = np.asarray(Z @ self.weights, dtype=np.float32)
-        Y[_empty_rows(block, self.genes)] = 0.0
+        Y[_empty_rows(block, self.genes if cols is None else cols[cols >= 0])] = 0.0
         return Y
 
     def transform_matrix(
         self,
         X: Any,
+        var_names: Any = None,
         *,
         chunk_size: int = 5_000,
         show_progress: bool | None = None,
         where: str = "adata.X",
     ) -> np.ndarray:
-        """Cell embeddings of any matrix with the fitted genes (in memory, backed or dask), block by block.
+        """Cell embeddings of any matrix (in memory, backed or dask), block by block.
+
+        Without ``var_names``, ``X`` must have the fitted genes in the fitted order. With
+        ``var_names``, genes are matched by name: extra genes are ignored and used genes that
+        ``X`` lacks are taken at their mean (count them with :meth:`columns`).
 
         Examples
         --------
-        >>> proj = fit_scaled(adata.X, E)
-        >>> Y_new = proj.transform_matrix(other.X)   # other cells, same genes in the same order
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.poisson(1.0, (40, 6)).astype(np.float32)
+        >>> E = rng.standard_normal((6, 8)).astype(np.float32)
+        >>> proj = fit_scaled(X, E, n_comps=3)
+        >>> np.allclose(proj.transform_matrix(X), embed_scaled(X, E, n_comps=3)[0], atol=1e-5)
+        True
         """
-        if X.shape[1] != self.n_genes:
-            raise ValueError(f"{where} has {X.shape[1]} genes but the projection was fitted on {self.n_genes}; use the same genes in the same order")
+        cols = None
+        if var_names is not None:
+            cols = self.columns(var_names)
+            if not (cols >= 0).any():
+                raise ValueError(
+                    f"{where} measures none of the {len(cols)} genes of the GenePT-scaled map (e.g. "
+                    f"{', '.join(map(str, self.gene_names[:5]))}); check that gene names use the same convention (symbols)"
+                )
+        elif X.shape[1] != self.n_genes:
+            raise ValueError(f"{where} has {X.shape[1]} genes but the projection was fitted on {self.n_genes}; use the same genes in the same order, or pass var_names")
         X = prepare_matrix(X)
         Y = np.empty((X.shape[0], self.weights.shape[1]), dtype=np.float32)
         for start, stop, block in iter_row_blocks(X, chunk_size, show_progress=show_progress, desc="GenePT-scaled"):
             check_block(block, where=where, start=start)
-            Y[start:stop] = self.transform_block(block)
+            Y[start:stop] = self.transform_block(block, cols)
         return Y
+
+    # -- storing ------------------------------------------------------------------------------
+    _ARRAYS = ("genes", "mean", "std", "center", "components", "explained_variance", "weights")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Arrays and settings for ``adata.uns`` or a file (:meth:`from_dict` reads it back)."""
+        out: dict[str, Any] = {name: np.asarray(getattr(self, name)) for name in self._ARRAYS}
+        out["gene_names"] = np.asarray([] if self.gene_names is None else self.gene_names, dtype=str)
+        out["max_value"] = -1.0 if self.max_value is None else float(self.max_value)
+        out["total_variance"] = float(self.total_variance)
+        out["transform"] = str(self.transform)
+        out["n_genes"] = int(self.n_genes)
+        out["meta"] = {str(k): str(v) for k, v in self.meta.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, value: Any) -> ScaledProjection:
+        """The inverse of :meth:`to_dict`."""
+        missing = [k for k in (*cls._ARRAYS, "transform", "n_genes") if k not in value]
+        if missing:
+            raise ValueError(f"not a stored GenePT-scaled map: missing {missing}")
+        names = np.asarray(value.get("gene_names", []), dtype=str)
+        max_value = float(value.get("max_value", -1.0))
+        return cls(
+            **{name: np.asarray(value[name]) for name in cls._ARRAYS},
+            max_value=None if max_value < 0 else max_value,
+            total_variance=float(value.get("total_variance", 0.0)),
+            transform=str(value["transform"]),
+            n_genes=int(value["n_genes"]),
+            gene_names=names if len(names) else None,
+            meta={str(k): str(v) for k, v in dict(value.get("meta", {})).items()},
+        )
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the map to ``path`` (``.npz``, no pickles, atomic).
+
+        Examples
+        --------
+        >>> path = proj.save("pancreas_map.npz")  # doctest: +SKIP
+        >>> ScaledProjection.load(path).n_comps  # doctest: +SKIP
+        50
+        """
+        import json
+
+        from genept._utils import atomic_write
+
+        d = self.to_dict()
+        meta = json.dumps({k: d.pop(k) for k in ("max_value", "total_variance", "transform", "n_genes", "meta")})
+        path = Path(path)
+        with atomic_write(path) as fh:
+            np.savez_compressed(fh, **d, settings=np.asarray(meta))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ScaledProjection:
+        """Read a map written by :meth:`save`."""
+        import json
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"GenePT-scaled map {path} not found; write one with ScaledProjection.save or genept.tl.genept_scaled(..., save_map=...)")
+        with np.load(path, allow_pickle=False) as z:
+            if "settings" not in z.files:
+                raise ValueError(f"{path} is not a GenePT-scaled map written by ScaledProjection.save")
+            d = {k: z[k] for k in z.files if k != "settings"}
+            d.update(json.loads(str(z["settings"])))
+        return cls.from_dict(d)
 
 
 @dataclass
@@ -345,7 +466,8 @@ def embed_scaled(
     chunk_size: int = 5_000,
     show_progress: bool | None = None,
     where: str = "adata.X",
-) -> tuple[np.ndarray, ScaledStats]:
+    return_projection: bool = False,
+) -> tuple[np.ndarray, ScaledStats] | tuple[np.ndarray, ScaledStats, ScaledProjection]:
     """GenePT-scaled cell embeddings of a whole matrix, in bounded memory, with a coverage report.
 
     Fits :func:`fit_scaled` on ``X`` and applies it to the same cells. Parameters as in
@@ -354,7 +476,8 @@ def embed_scaled(
     Returns
     -------
     ``(embeddings, stats)``: a ``(n_cells, dim)`` float32 array in the gene-text space (cells
-    with no expression on the genes used get zero rows, never NaN) and :class:`ScaledStats`.
+    with no expression on the genes used get zero rows, never NaN) and :class:`ScaledStats`;
+    with ``return_projection=True`` also the fitted :class:`ScaledProjection`.
 
     Examples
     --------
@@ -385,7 +508,7 @@ def embed_scaled(
         n_empty_cells=int(np.count_nonzero(~np.any(Y != 0, axis=1))),
     )
     logger.info("GenePT-scaled: %s", stats)
-    return Y, stats
+    return (Y, stats, proj) if return_projection else (Y, stats)
 
 
 # -- pieces ---------------------------------------------------------------------------------------
