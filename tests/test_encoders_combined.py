@@ -97,3 +97,22 @@ def test_combined_fits_its_lexical_channel_and_describes_channels(tmp_path):
     meta = enc.channel_meta()
     assert [m["name"] for m in meta] == ["hashing", "tfidf"] and [m["weight"] for m in meta] == [0.5, 0.5]
     assert meta[1]["identity"] == lex.identity
+
+
+def test_spec_builds_channels_and_embed_genes_fits_and_records_them(tmp_path):
+    import pandas as pd
+
+    from genept.embeddings import embed_genes
+    from genept.genes.corpus import GeneCorpus
+
+    texts = {f"G{i}": t for i, t in enumerate(TEXTS)}
+    prov = pd.DataFrame({"source": "test", "version": "", "composed": False, "sha256": ""}, index=list(texts))
+    corpus = GeneCorpus(texts, prov)
+    enc = get_encoder("hashing:8*3+tfidf:3")
+    assert isinstance(enc, CombinedEncoder) and enc.weights == [0.75, 0.25]
+    emb = embed_genes(corpus, "hashing:8+tfidf:3", cache=tmp_path / "c.sqlite", show_progress=False)
+    assert emb.dim == 11
+    assert [c["name"] for c in emb.meta["channels"]] == ["hashing", "tfidf"]
+    assert emb.meta["encoder"].startswith("combined(0.5*[hashing:dim=8")
+    assert "fit=" in emb.meta["channels"][1]["identity"]
+    assert set(EmbeddingCache(tmp_path / "c.sqlite").summary()) == {c["identity"] for c in emb.meta["channels"]}

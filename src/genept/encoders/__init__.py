@@ -9,6 +9,12 @@ spec           what                                                        needs
 ``hashing``    bag-of-words feature hashing (lexical baseline, tests)       nothing
 ``hf:FOLDER``  any Hugging Face encoder folder, offline (mean/CLS pooling)  ``[local]``
 =============  ==========================================================  ============
+
+More specs: ``minilm-windows`` (MiniLM reading whole texts in overlapping windows, pooled; see
+:mod:`genept.encoders.windows`), ``tfidf`` / ``tfidf:DIM`` (TF-IDF + SVD fitted on the corpus;
+:mod:`genept.encoders.lexical`) and channels joined by ``+`` with optional weights, e.g.
+``static+tfidf`` or ``minilm-windows*2+tfidf`` (:mod:`genept.encoders.combined`; each channel is
+cached under its own identity).
 """
 
 from __future__ import annotations
@@ -78,7 +84,24 @@ def get_encoder(
 
 
 def _build(spec: str, **kwargs: Any) -> Encoder:
+    if "+" in spec:  # channels: "minilm-windows+tfidf", optional weights "minilm-windows*2+tfidf"
+        from genept.encoders.combined import CombinedEncoder
+
+        channels = []
+        for part in spec.split("+"):
+            name, _, weight = part.partition("*")
+            channels.append((_build(name.strip(), **kwargs), float(weight) if weight else 1.0))
+        return CombinedEncoder(channels, name=spec)
     kind, _, arg = spec.partition(":")
+    if kind == "minilm-windows":
+        from genept.encoders.local import LocalEncoder
+        from genept.encoders.windows import WindowedEncoder
+
+        return WindowedEncoder(LocalEncoder(**kwargs))
+    if kind == "tfidf":
+        from genept.encoders.lexical import TfidfSvdEncoder
+
+        return TfidfSvdEncoder(dim=int(arg)) if arg else TfidfSvdEncoder()
     if kind == "hashing":
         from genept.encoders.hashing import HashingEncoder
 
@@ -105,7 +128,8 @@ def _build(spec: str, **kwargs: Any) -> Encoder:
         if not arg:
             raise ValueError("hf: needs a folder, e.g. hf:/models/BioLinkBERT-large")
         return HFEncoder(arg, **kwargs)
-    raise ValueError(f"unknown encoder {spec!r}; choose minilm (default), static, openai:MODEL, hf:FOLDER or hashing")
+    raise ValueError(f"unknown encoder {spec!r}; choose minilm (default), static, openai:MODEL, hf:FOLDER, hashing, "
+                     "minilm-windows, tfidf[:DIM], or channels joined by '+' (e.g. static+tfidf)")
 
 
 __all__ = ["DEFAULT_ENCODER", "EncodeStats", "Encoder", "get_encoder", "l2_normalize"]
