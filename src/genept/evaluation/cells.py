@@ -378,14 +378,21 @@ def cell_embeddings(
     obsm_keys: Sequence[str] = (),
     layer: str | None = None,
     transform: str = "counts",
+    input: str = "auto",
     pca: bool = True,
     random_control: bool = True,
     seed: int = 0,
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
     """The embeddings to compare for one dataset, all from the same cells.
 
-    - ``genept_scaled:<name>``: GenePT-scaled, the default of :func:`genept.tl.embed_cells`,
-      from counts (log1p per 10,000; ``transform`` applies to GenePT-w only);
+    ``input`` says what the values are: ``"counts"`` (raw counts), ``"log1p"``
+    (log-normalised) or ``"auto"`` (default: counts when
+    :func:`genept.cells.validation.looks_like_counts` finds whole numbers, else log-normalised).
+    Every method that transforms follows it, so log-normalised data is never logged twice:
+    GenePT-scaled and PCA log-normalise counts and take log-normalised values as given.
+    ``info["input"]`` records what the input was taken to be.
+
+    - ``genept_scaled:<name>``: GenePT-scaled, the default of :func:`genept.tl.embed_cells`;
     - ``genept_w:<name>``: GenePT-w from each gene embedding (:func:`genept.tl.embed_cells`);
     - ``random_w:<name>``: GenePT-w from Gaussian gene vectors (same genes and dimension, ``seed``);
     - ``pca``: the raw-expression baseline (:func:`~genept.evaluation.baselines.pca_baseline`);
@@ -402,24 +409,34 @@ def cell_embeddings(
     --------
     >>> embs, info = cell_embeddings(adata, gene_embeddings={"minilm": "genes_minilm.npz"})
     """
-    from genept.embeddings import GeneEmbeddings
+    from genept.embeddings import load_gene_embeddings
     from genept.evaluation.baselines import genept_cells, genept_w, pca_baseline, random_gene_embeddings
 
+    from genept.cells.validation import looks_like_counts
+
+    if input not in ("auto", "counts", "log1p"):
+        raise ValueError(f"input must be 'auto', 'counts' or 'log1p', not {input!r}")
+    if input == "auto":
+        input = "counts" if looks_like_counts(adata.X if layer is None else adata.layers[layer]) else "log1p"
+    if input == "log1p" and transform in ("log1p", "log1p_cp10k"):
+        raise ValueError(f"the input is log-normalised, so transform={transform!r} would log it twice; use transform='counts' (values as given)")
+    scaled_transform = "log1p_cp10k" if input == "counts" else "counts"
     out: dict[str, np.ndarray] = {}
     info: dict[str, dict[str, Any]] = {}
     for name, ge in (gene_embeddings or {}).items():
-        emb = ge if isinstance(ge, GeneEmbeddings) else GeneEmbeddings.load(ge)
-        out[f"genept_scaled:{name}"], cov = genept_cells(adata, emb, method="scaled", layer=layer)
-        info[f"genept_scaled:{name}"] = {"source": f"GenePT-scaled (default) from {emb.meta.get('encoder', name)}", "coverage": cov}
+        emb = load_gene_embeddings(ge)
+        out[f"genept_scaled:{name}"], cov = genept_cells(adata, emb, method="scaled", layer=layer, transform=scaled_transform)
+        info[f"genept_scaled:{name}"] = {"source": f"GenePT-scaled (default; {scaled_transform}) from {emb.meta.get('encoder', name)}", "coverage": cov}
         out[f"genept_w:{name}"], cov = genept_w(adata, emb, layer=layer, transform=transform)
         info[f"genept_w:{name}"] = {"source": f"GenePT-w ({transform}) from {emb.meta.get('encoder', name)}", "coverage": cov}
         if random_control:
             out[f"random_w:{name}"], cov = genept_w(adata, random_gene_embeddings(emb, seed=seed), layer=layer, transform=transform)
             info[f"random_w:{name}"] = {"source": f"GenePT-w ({transform}) from Gaussian gene vectors, seed {seed}", "coverage": cov}
     if pca:
-        out["pca"] = pca_baseline(adata, layer=layer, seed=seed)
+        out["pca"] = pca_baseline(adata, layer=layer, input=input, seed=seed)
         n_hvg = min(2000, adata.n_vars)
-        info["pca"] = {"source": f"normalize_total, log1p, {n_hvg} {'HVG (seurat)' if n_hvg < adata.n_vars else 'genes (all)'}, PCA"}
+        steps = "normalize_total, log1p" if input == "counts" else "log-normalised values as given"
+        info["pca"] = {"source": f"{steps}, {n_hvg} {'HVG (seurat)' if n_hvg < adata.n_vars else 'genes (all)'}, PCA"}
     for key in obsm_keys:
         if key not in adata.obsm:
             raise ValueError(f"adata.obsm has no {key!r} (it has {list(adata.obsm)})")
@@ -427,6 +444,7 @@ def cell_embeddings(
         info[key] = {"source": f"adata.obsm[{key!r}]"}
     for name, X in out.items():
         info[name]["dim"] = int(X.shape[1])
+        info[name]["input"] = input
     if not out:
         raise ValueError("nothing to evaluate: give gene_embeddings, obsm_keys or pca=True")
     return out, info
