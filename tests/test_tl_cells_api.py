@@ -127,3 +127,21 @@ def test_projection_argument_errors(small_adata):
         genept.tl.genept_scaled(small_adata.copy(), projection=small_adata)
     with pytest.raises(FileNotFoundError, match="GenePT-scaled map"):
         genept.tl.genept_scaled(small_adata.copy(), projection="missing_map.npz")
+
+
+def test_log_normalised_input_is_never_logged_twice(small_adata, gene_emb):
+    """Scaled PCA of the counts equals the result on the same values log-normalised beforehand."""
+    import scanpy as sc
+
+    from genept.evaluation.cells import cell_embeddings
+
+    logged = small_adata.copy()
+    sc.pp.normalize_total(logged, target_sum=1e4)
+    sc.pp.log1p(logged)
+    a, info_a = cell_embeddings(small_adata, gene_embeddings={"g": gene_emb}, random_control=False)
+    b, info_b = cell_embeddings(logged, gene_embeddings={"g": gene_emb}, random_control=False)
+    assert info_a["pca"]["input"] == "counts" and info_b["pca"]["input"] == "log1p"
+    np.testing.assert_allclose(np.abs(a["pca"]), np.abs(b["pca"]), atol=1e-3)  # PCA signs are arbitrary
+    np.testing.assert_allclose(a["genept_scaled:g"], b["genept_scaled:g"], atol=1e-4)
+    with pytest.raises(ValueError, match="log it twice"):
+        cell_embeddings(logged, gene_embeddings={"g": gene_emb}, transform="log1p")
