@@ -145,3 +145,23 @@ def test_minilm_folder_through_hf_matches_local_encoder():
     hf = HFEncoder(default_model_path())
     assert hf.pooling == "mean" and hf.max_tokens == 256
     np.testing.assert_allclose(hf.encode(texts), LocalEncoder().encode(texts), atol=1e-5)
+
+
+def test_cli_embed_with_hf_encoder(bert, tmp_path, capsys):
+    from genept.cli import main
+    from genept.embeddings import GeneEmbeddings
+    from genept.genes.corpus import GeneFacts, corpus_from_facts
+
+    folder, _ = bert
+    facts = {
+        "CD3E": GeneFacts("CD3E", "CD3 epsilon", summary="the t cell receptor complex " * 5, source="refseq"),
+        "INS": GeneFacts("INS", "insulin", summary="insulin of a cell", source="refseq"),
+    }
+    corpus = corpus_from_facts(facts).save(tmp_path / "corpus.json.gz")
+    args = ["genes", "embed", "--corpus", str(corpus), "--encoder", f"hf:{folder}", "-o", str(tmp_path / "g.npz"), "--cache", str(tmp_path / "c.sqlite"), "-q"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "embedded 2 genes (12-d)" in out and "truncated (longer than 16 tokens" in out
+    emb = GeneEmbeddings.load(tmp_path / "g.npz")
+    assert emb.meta["encoder"].startswith(f"hf:{folder.name}:") and ":pooling=mean:" in emb.meta["encoder"]
+    assert main(args) == 0 and "from cache: 2" in capsys.readouterr().out
