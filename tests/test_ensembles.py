@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genept.ensembles import combine_embeddings
+from genept.tl import combine_embeddings
 
 
 @pytest.fixture
@@ -31,13 +31,15 @@ def test_concat_cosine_is_the_weighted_mean_of_cosines(adata):
     np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0, rtol=1e-5)
     A, C = _unit(adata.obsm["X_a"]), _unit(adata.obsm["X_c"])
     np.testing.assert_allclose(E @ E.T, 0.75 * A @ A.T + 0.25 * C @ C.T, atol=1e-5)
-    info = adata.uns["genept_ensemble"]
-    assert info["keys"].tolist() == ["X_a", "X_c"] and np.allclose(info["weights"], [0.75, 0.25])
+    info = adata.uns["X_genept_ensemble"]["params"]  # uns[key_added]["params"], like every tool
+    assert info["keys"] == ["X_a", "X_c"] and np.allclose(info["weights"], [0.75, 0.25])
+    assert info["method"] == "concat" and info["n_comps"] == -1
 
 
 def test_mean_of_one_space(adata):
     out = combine_embeddings(adata, ["X_a", "X_b"], method="mean", key_added="X_mean", copy=True)
     assert "X_mean" not in adata.obsm
+    assert out.uns["X_mean"]["params"]["method"] == "mean" and "X_mean" not in adata.uns
     expected = _unit(_unit(adata.obsm["X_a"]) + _unit(adata.obsm["X_b"]))
     np.testing.assert_allclose(out.obsm["X_mean"], expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="same dimension"):

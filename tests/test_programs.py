@@ -13,13 +13,9 @@ import scipy.sparse as sp
 
 from genept.embeddings import GeneEmbeddings
 from genept.encoders import get_encoder
-from genept.programs import (
-    gene_programs,
-    program_enrichment,
-    program_heatmap,
-    program_terms,
-    score_programs,
-)
+from genept.pl import program_heatmap
+from genept.text import program_enrichment, program_terms
+from genept.tl import gene_programs, score_programs
 
 THEMES = {
     "IFN": "interferon antiviral response innate immunity signaling",
@@ -59,7 +55,7 @@ def themed():
 
 def test_programs_recover_the_themes(themed, caplog):
     adata, emb, texts = themed
-    with caplog.at_level(logging.INFO, logger="genept.programs"):
+    with caplog.at_level(logging.INFO, logger="genept.text"):
         out = gene_programs(adata, emb, n_neighbors=6, corpus=texts, copy=True)
     assert "key" not in adata.var and "genept_programs" not in adata.var  # copy=True
     col = out.var["genept_programs"]
@@ -151,7 +147,7 @@ def test_enrichment_universe_table_input_and_unknown_genes(caplog):
     table = pd.DataFrame({"symbol": [f"g{i}" for i in range(12)], "go_id": ["GO:1"] * 6 + ["GO:2"] * 6})
     mapping = {"GO:1": [f"g{i}" for i in range(6)], "GO:2": [f"g{i}" for i in range(6, 12)]}
     programs = {"P0": ["g0", "g1", "g2", "unannotated", "not_in_background"]}
-    with caplog.at_level(logging.WARNING, logger="genept.programs"):
+    with caplog.at_level(logging.WARNING, logger="genept.text"):
         a = program_enrichment(programs, table, background, term_names={"GO:1": "first"})
     assert "not in the background" in caplog.text
     b = program_enrichment(programs, mapping, background, term_names={"GO:1": "first"})
@@ -262,7 +258,7 @@ def test_programs_survive_h5ad(themed, tmp_path):
 
 
 def test_read_go_sets_filters_and_propagates(tmp_path):
-    from genept.programs import read_go_sets
+    from genept.genes.ontology import read_go_sets
 
     (tmp_path / "ann.tsv").write_text(
         "symbol\tgo_id\tevidence\tontology\nA\tGO:3\tIDA\tBP\nB\tGO:2\tIEA\tBP\nC\tGO:2\tND\tBP\nD\tGO:9\tIDA\tCC\n"
@@ -284,3 +280,48 @@ def test_read_go_sets_filters_and_propagates(tmp_path):
     assert cc["symbol"].tolist() == ["D"]
     with pytest.raises(ValueError, match="missing column"):
         read_go_sets(tmp_path / "terms.tsv")
+
+
+def test_programs_and_scores_record_params(themed):
+    import scanpy as sc
+
+    adata, emb, _ = themed
+    a = adata.copy()
+    assert gene_programs(a, emb, n_neighbors=6, species="human", key_added="progs") is None
+    params = a.uns["progs"]["params"]
+    assert params["species"] == "human" and params["n_neighbors"] == 6 and params["encoder"] == emb.meta["encoder"]
+    assert "genept_version" in a.uns["progs"]
+    # Raw counts in X: counts="normalize" scores log1p(CP10k) and says so; X is left as it was.
+    before = a.X.copy()
+    score_programs(a, "progs", counts="normalize", key_added="progs_scored")
+    assert (a.X != before).nnz == 0
+    p = a.uns["progs_scored"]["params"]
+    assert p["programs"] == "progs" and p["lognormalized"] is True and p["expression"] == "adata.X"
+    assert a.obsm["progs_scored"].shape == (90, 3)
+    # The same scores as normalising by hand.
+    b = a.copy()
+    sc.pp.normalize_total(b, target_sum=1e4)
+    sc.pp.log1p(b)
+    score_programs(b, "progs")
+    np.testing.assert_allclose(a.obsm["progs_scored"].to_numpy(), b.obsm["progs_scores"].to_numpy(), rtol=1e-5, atol=1e-6)
+    assert b.uns["progs_scores"]["params"]["lognormalized"] is False
+    with pytest.raises(ValueError, match="species"):
+        gene_programs(a, emb, species="fish")
+
+
+def test_gene_programs_match_mouse_genes_through_orthologs():
+    """Mouse var_names reach human-keyed embeddings through orthologs (species='mouse')."""
+    human = ["CD3E", "CD3D", "CD3G", "CD4", "CD8A", "INS", "GCG", "SST", "PPY", "IAPP"]
+    mouse = ["Cd3e", "Cd3d", "Cd3g", "Cd4", "Cd8a", "Ins2", "Gcg", "Sst", "Ppy", "Iapp"]
+    rng = np.random.default_rng(0)
+    vectors = np.repeat(np.eye(2, 16, dtype=np.float32), 5, axis=0) + 0.05 * rng.normal(size=(10, 16)).astype(np.float32)
+    emb = GeneEmbeddings(human, vectors)
+    a = ad.AnnData(np.ones((3, 10), dtype=np.float32), var=pd.DataFrame(index=mouse))
+    gene_programs(a, emb, n_neighbors=3, min_size=3, species="mouse")
+    programs = sorted(sorted(g) for g in a.uns["genept_programs"]["programs"].values())
+    assert programs == [sorted(mouse[:5]), sorted(mouse[5:])]
+    assert a.uns["genept_programs"]["params"]["n_genes_without_embedding"] == 0
+    # Read as human symbols (case-insensitive), Ins2 has no match: only the ortholog table knows it is INS.
+    gene_programs(a, emb, n_neighbors=3, min_size=3, species="human")
+    assert a.uns["genept_programs"]["params"]["n_genes_without_embedding"] == 1
+    assert pd.isna(a.var["genept_programs"]["Ins2"])

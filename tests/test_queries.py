@@ -10,14 +10,8 @@ import scipy.sparse as sp
 
 from genept.embeddings import GeneEmbeddings
 from genept.encoders import get_encoder
-from genept.queries import (
-    UNASSIGNED,
-    assign_labels,
-    search_cells,
-    search_genes,
-    text_scores,
-    zero_shot_annotate,
-)
+from genept.text import UNASSIGNED, assign_labels, text_scores
+from genept.tl import label_gene_sets, search_cells, search_genes, zero_shot_annotate
 
 THEMES = {
     "IFN": "interferon antiviral response innate immunity signaling",
@@ -76,7 +70,7 @@ def test_zero_shot_recovers_the_cell_types(themed, enc):
     margin = out.obs["genept_zero_shot_margin"].to_numpy()
     top2 = -np.sort(-scores.to_numpy(), axis=1)[:, :2]
     np.testing.assert_allclose(margin, top2[:, 0] - top2[:, 1], rtol=1e-6)
-    assert out.uns["genept_zero_shot"]["encoder"] == enc.identity
+    assert out.uns["genept_zero_shot"]["params"]["encoder"] == enc.identity
     assert "genept_zero_shot" not in adata.obs  # copy=True left the input alone
 
 
@@ -204,7 +198,9 @@ def test_search_cells_scores_the_matching_type_highest(themed, enc):
     assert s.dtype == np.float32
     means = s.groupby(out.obs["cell_type"]).mean()
     assert means.idxmax() == "antiviral" and means["antiviral"] > 0 > means["matrix"]
-    assert out.uns["genept_search"]["query"] == "interferon antiviral response"
+    params = out.uns["genept_search"]["params"]
+    assert params["query"] == "interferon antiviral response" and params["basis"] == "X_genept_scaled"
+    assert params["encoder"] == enc.identity and params["center"] is True
     with pytest.raises(ValueError, match="empty"):
         search_cells(adata, "", encoder=enc, copy=True)
 
@@ -220,7 +216,8 @@ def test_zero_shot_gene_sets(themed, enc):
     zero_shot_annotate(a, LABELS, method="genes", gene_embeddings=emb, encoder=enc, n_genes=5, layer="log")
     assert (a.obs["genept_zero_shot"].astype(str) == a.obs["cell_type"]).all()
     info = a.uns["genept_zero_shot"]
-    assert info["method"] == "genes" and info["encoder"] == enc.identity
+    assert info["params"]["method"] == "genes" and info["params"]["encoder"] == enc.identity
+    assert info["params"]["layer"] == "log" and info["params"]["lognormalized"] is False
     prefix = {"antiviral": "IFN", "translating": "RIB", "matrix": "ECM"}
     for label, genes in info["genes"].items():
         assert len(genes) == 5 and all(g.startswith(prefix[label]) for g in genes)
@@ -228,8 +225,18 @@ def test_zero_shot_gene_sets(themed, enc):
         zero_shot_annotate(adata, LABELS, method="genes", gene_embeddings=emb, encoder=enc, copy=True)
     with pytest.raises(ValueError, match="needs gene_embeddings"):
         zero_shot_annotate(a, LABELS, method="genes", encoder=enc, copy=True)
-    with pytest.raises(KeyError, match="layer"):
+    with pytest.raises(ValueError, match="layer"):  # the one matrix chooser (tl._store.expression)
         zero_shot_annotate(a, LABELS, method="genes", gene_embeddings=emb, encoder=enc, layer="nope", copy=True)
+    # counts="normalize": raw counts in X are scored as log1p(counts per 10,000), X left as it is.
+    b = zero_shot_annotate(adata, LABELS, method="genes", gene_embeddings=emb, encoder=enc, n_genes=5, counts="normalize", copy=True)
+    assert b.uns["genept_zero_shot"]["params"]["lognormalized"] is True
+    assert (b.X != adata.X).nnz == 0
+    c = adata.copy()
+    c.layers["cp10k"] = c.X.copy()
+    sc.pp.normalize_total(c, layer="cp10k", target_sum=1e4)
+    sc.pp.log1p(c, layer="cp10k")
+    zero_shot_annotate(c, LABELS, method="genes", gene_embeddings=emb, encoder=enc, n_genes=5, layer="cp10k")
+    np.testing.assert_allclose(b.obsm["genept_zero_shot_scores"], c.obsm["genept_zero_shot_scores"], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="same encoder"):
         zero_shot_annotate(a, LABELS, method="genes", gene_embeddings=emb, encoder=get_encoder("hashing", dim=64), copy=True)
     with pytest.raises(ValueError, match="method"):
@@ -237,8 +244,6 @@ def test_zero_shot_gene_sets(themed, enc):
 
 
 def test_label_gene_sets_ties_follow_var_order(enc):
-    from genept.queries import label_gene_sets
-
     v = enc.encode(["insulin secretion", "insulin secretion", "collagen fibre"])
     emb = GeneEmbeddings(["ZZZ", "AAA", "MMM"], v, {"encoder": enc.identity})
     a = ad.AnnData(np.zeros((2, 4), dtype=np.float32), var=pd.DataFrame(index=["MMM", "ZZZ", "NOEMB", "AAA"]))
@@ -252,9 +257,31 @@ def test_encoder_identity_is_read_from_genept_s_records_or_trusted_when_absent(t
     adata, _, _ = themed
     a = adata.copy()
     a.obsm["X_s"] = a.obsm["X_genept_scaled"].copy()
-    a.uns["genept"] = {**a.uns["genept"], "X_s": {"method": "GenePT-s", "encoder": {"identity": "hashing:dim=999:bigrams=1:v1"}}}
+    a.uns["X_s"] = {"params": {}, "method": "GenePT-s", "encoder": {"identity": "hashing:dim=999:bigrams=1:v1"}}
     with pytest.raises(ValueError, match="dim=999"):
+        zero_shot_annotate(a, LABELS, basis="X_s", encoder=enc, copy=True)
+    # The genept 0.1 layout uns["genept"][basis] is still read, with a DeprecationWarning.
+    del a.uns["X_s"]
+    a.uns["genept"] = {"X_s": {"method": "GenePT-s", "encoder": {"identity": "hashing:dim=999:bigrams=1:v1"}}}
+    with pytest.warns(DeprecationWarning, match="0.1 layout"), pytest.raises(ValueError, match="dim=999"):
         zero_shot_annotate(a, LABELS, basis="X_s", encoder=enc, copy=True)
     a.obsm["X_plain"] = a.obsm["X_genept_scaled"].copy()  # no record: the given encoder is trusted
     out = zero_shot_annotate(a, LABELS, basis="X_plain", encoder=enc, copy=True)
     assert (out.obs["genept_zero_shot"].astype(str) == out.obs["cell_type"]).all()
+
+
+def test_zero_shot_records_params_and_survives_h5ad(themed, enc, tmp_path):
+    adata, _, _ = themed
+    a = adata.copy()
+    zero_shot_annotate(a, LABELS, encoder=enc, min_margin=0.01)
+    entry = a.uns["genept_zero_shot"]
+    assert entry["params"] == {
+        "method": "embedding", "min_margin": 0.01, "min_score": "", "basis": "X_genept_scaled", "center": True,
+        "encoder": enc.identity,
+    }  # fmt: skip
+    assert entry["labels"].tolist() == list(LABELS) and "genept_version" in entry
+    search_cells(a, "collagen", encoder=enc)
+    a.write_h5ad(tmp_path / "z.h5ad")
+    b = ad.read_h5ad(tmp_path / "z.h5ad")
+    assert b.uns["genept_zero_shot"]["params"]["encoder"] == enc.identity
+    assert b.uns["genept_search"]["params"]["query"] == "collagen"

@@ -1,6 +1,8 @@
 """``genept programs``, ``genept annotate``, ``genept search-genes``: text meets embeddings.
 
-Thin layers over :mod:`genept.programs` and :mod:`genept.queries`.
+Argument parsing and printing only: the work is done by :func:`genept.tl.gene_programs`,
+:func:`genept.tl.score_programs`, :func:`genept.tl.zero_shot_annotate`, :func:`genept.tl.search_genes`
+and :func:`genept.pl.program_heatmap`.
 """
 
 from __future__ import annotations
@@ -23,42 +25,21 @@ def _write_h5ad(adata, path: str) -> None:
 
 
 def _load_genes(path: str):
-    from genept.embeddings import GeneEmbeddings
+    from genept.embeddings import load_gene_embeddings
 
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"gene embedding file {path} not found; make one with `genept genes embed`")
-    return GeneEmbeddings.load(path)
+    return load_gene_embeddings(path)
 
 
-_TMP_LAYER = "_genept_lognorm"
-
-
-def _scoring_layer(adata, layer: str | None) -> str | None:
-    """The layer to score: ``layer``, or a temporary log1p(CP10k) layer when X holds counts."""
-    import scanpy as sc
-
-    from genept.programs import _looks_like_counts
-
-    if layer is not None or not _looks_like_counts(adata.X):
-        return layer
-    # Scores need log-normalised expression; the output keeps X as it was.
-    tmp = sc.AnnData(X=adata.X.copy(), obs=adata.obs[[]], var=adata.var[[]])
-    sc.pp.normalize_total(tmp, target_sum=1e4)
-    sc.pp.log1p(tmp)
-    adata.layers[_TMP_LAYER] = tmp.X
-    print("X looks like raw counts: scored on log1p(counts per 10,000)")
-    return _TMP_LAYER
+def _say_if_normalized(adata, key: str) -> None:
+    if adata.uns[key]["params"].get("lognormalized"):
+        print(f"{adata.uns[key]['params']['expression']} looks like raw counts: scored on log1p(counts per 10,000)")
 
 
 def _programs(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from genept.programs import (
-        gene_programs,
-        program_heatmap,
-        read_go_sets,
-        score_programs,
-    )
+    from genept import pl, tl
+    from genept.genes.ontology import read_go_sets
 
     if bool(args.go_annotations) != bool(args.go_terms):
         raise ValueError("give --go-annotations and --go-terms together")
@@ -77,15 +58,13 @@ def _programs(args: argparse.Namespace) -> int:
         from genept.genes.ids import read_gene_list
 
         genes = read_gene_list(args.genes_from)
-    gene_programs(
-        adata, emb, resolution=args.resolution, n_neighbors=args.n_neighbors, genes=genes, min_size=args.min_size,
-        corpus=corpus, annotations=annotations, term_names=names, seed=args.seed,
+    tl.gene_programs(
+        adata, emb, resolution=args.resolution, n_neighbors=args.n_neighbors, genes=genes, species=args.species,
+        min_size=args.min_size, corpus=corpus, annotations=annotations, term_names=names, seed=args.seed,
     )  # fmt: skip
-    layer = _scoring_layer(adata, args.layer)
-    try:
-        score_programs(adata, layer=layer)
-    finally:
-        adata.layers.pop(_TMP_LAYER, None)
+    # Without --layer, X is scored, log-normalised first when it holds counts; a given layer is scored as it is.
+    tl.score_programs(adata, layer=args.layer, counts="normalize" if args.layer is None else "warn")
+    _say_if_normalized(adata, "genept_programs_scores")
     info = adata.uns["genept_programs"]
     summary = info["summary"]
     n_in = int(adata.var["genept_programs"].notna().sum())
@@ -106,7 +85,7 @@ def _programs(args: argparse.Namespace) -> int:
             with atomic_write(report / "enrichment.tsv", "w") as fh:
                 info["enrichment"].to_csv(fh, sep="\t", index=False)
         if args.groupby:
-            program_heatmap(adata, args.groupby, path=report / "heatmap.png")
+            pl.program_heatmap(adata, args.groupby, path=report / "heatmap.png")
         print(f"wrote report to {report}/ ({', '.join(sorted(p.name for p in report.iterdir()))})")
     return 0
 
@@ -131,32 +110,28 @@ def _parse_labels(items: list[str]) -> dict[str, str]:
 
 
 def _annotate(args: argparse.Namespace) -> int:
-    from genept.queries import zero_shot_annotate
+    from genept import tl
 
     labels = _parse_labels(args.labels)
     adata = _read_h5ad(args.input)
     if args.method == "genes":
         if not args.genes:
             raise ValueError("--method genes needs --genes GENES.npz")
-        layer = _scoring_layer(adata, args.layer)
-        try:
-            zero_shot_annotate(
-                adata, labels, method="genes", gene_embeddings=_load_genes(args.genes), n_genes=args.n_genes,
-                layer=layer, encoder=args.encoder, min_margin=args.min_margin, key_added=args.key_added,
-            )  # fmt: skip
-        finally:
-            adata.layers.pop(_TMP_LAYER, None)
+        tl.zero_shot_annotate(
+            adata, labels, method="genes", gene_embeddings=_load_genes(args.genes), n_genes=args.n_genes,
+            layer=args.layer, counts="normalize" if args.layer is None else "warn", species=args.species,
+            encoder=args.encoder, min_margin=args.min_margin, key_added=args.key_added,
+        )  # fmt: skip
+        _say_if_normalized(adata, args.key_added)
     elif args.basis not in adata.obsm:
         if not args.genes:
             raise ValueError(
                 f"{args.input} has no obsm[{args.basis!r}]: pass --genes GENES.npz to embed the cells (GenePT-scaled) first, "
                 "or run `genept embed-cells`"
             )
-        from genept import tl
-
         tl.embed_cells(adata, _load_genes(args.genes), key_added=args.basis)
     if args.method == "embedding":
-        zero_shot_annotate(
+        tl.zero_shot_annotate(
             adata, labels, basis=args.basis, encoder=args.encoder, min_margin=args.min_margin,
             center=not args.no_center, key_added=args.key_added,
         )  # fmt: skip
@@ -169,9 +144,9 @@ def _annotate(args: argparse.Namespace) -> int:
 
 
 def _search_genes(args: argparse.Namespace) -> int:
-    from genept.queries import search_genes
+    from genept import tl
 
-    hits = search_genes(args.query, _load_genes(args.genes), args.encoder, top_n=args.top)
+    hits = tl.search_genes(args.query, _load_genes(args.genes), args.encoder, top_n=args.top)
     print(hits.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
 
@@ -193,6 +168,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--go-parents", metavar="FILE", help="GO parent table: propagate annotations to ancestor terms")
     p.add_argument("--ontology", nargs="+", default=["BP"], choices=["BP", "MF", "CC"], help="GO branches tested (default BP)")
     p.add_argument("--genes-from", metavar="FILE", help="group only these genes (one per line)")
+    p.add_argument("--species", choices=["auto", "human", "mouse"], default="auto",
+                   help="how gene names are matched to the embeddings (mouse genes through human orthologs; default auto)")
     p.add_argument("--resolution", type=float, default=1.0, help="Leiden resolution (default 1.0)")
     p.add_argument("--n-neighbors", type=int, default=15, help="neighbours per gene (default 15)")
     p.add_argument("--min-size", type=int, default=5, help="smallest program (default 5 genes)")
@@ -216,6 +193,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=["embedding", "genes"], default="embedding",
                    help="embedding: cosine with the cell embeddings (default); genes: score each label's closest genes")
     p.add_argument("--n-genes", type=int, default=10, help="--method genes: genes per label (default 10)")
+    p.add_argument("--species", choices=["auto", "human", "mouse"], default="auto",
+                   help="--method genes: how gene names are matched to the embeddings (default auto)")
     p.add_argument("--layer", default=None, help="--method genes: log-normalised layer; default X, normalised first if it holds counts")
     p.add_argument("--basis", default="X_genept_scaled", help="obsm key of the cell embeddings (default X_genept_scaled)")
     p.add_argument("--genes", metavar="GENES.npz", help="gene embeddings: for --method genes, or to embed the cells when the basis is missing")

@@ -152,15 +152,16 @@ def plot_umaps(
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    from genept.cells.layout import umap_coordinates
     from genept.pl import umap
 
     out_dir = Path(out_dir)
     files = {}
     for name, X in embeddings.items():
-        work = ad.AnnData(obs=obs[list(colors)].copy(), obsm={"X_rep": np.asarray(X, dtype=np.float32)})
+        work = ad.AnnData(obs=obs[list(colors)].copy(), obsm={"X_rep_umap": umap_coordinates(X, random_state=seed)})
         work.obs_names = [str(i) for i in range(work.n_obs)]
         fname = f"{prefix}umap_{_slug(name)}.png"
-        fig = umap(work, "X_rep", color=list(colors), path=out_dir / fname, random_state=seed, title=[f"{name}: {c}" for c in colors])
+        fig = umap(work, "X_rep", color=list(colors), path=out_dir / fname, title=[f"{name}: {c}" for c in colors])
         plt.close(fig)
         files[name] = fname
     return files

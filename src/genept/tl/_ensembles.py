@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from genept.encoders.base import l2_normalize
+from genept.tl._store import store
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -57,18 +58,28 @@ def combine_embeddings(
     n_comps
         ``concat`` only: reduce each block to this many principal components first.
     key_added
-        ``obsm`` key of the result (float32). Parameters go to ``uns["genept_ensemble"]``
-        (or ``uns[key_added]`` when ``key_added`` does not start with ``X_``).
+        ``obsm`` key of the result (float32); ``uns[key_added]["params"]`` records the keys,
+        method, normalised weights and ``n_comps`` (``-1``: none).
     seed
         Random seed of the PCA solver.
     copy
         Return a modified copy instead of writing into ``adata``.
 
+    Returns
+    -------
+    ``None``, or a copy when ``copy=True``.
+
     Examples
     --------
-    >>> combine_embeddings(adata, ["X_genept_w", "X_genept_s"], method="mean")
-    >>> combine_embeddings(adata, ["X_genept_w", "X_pca"], weights=[0.5, 0.5])
+    >>> import anndata as ad, numpy as np, genept
+    >>> rng = np.random.default_rng(0)
+    >>> adata = ad.AnnData(np.ones((5, 2), dtype=np.float32),
+    ...                    obsm={"X_genept_w": rng.normal(size=(5, 4)), "X_pca": rng.normal(size=(5, 3))})
+    >>> genept.tl.combine_embeddings(adata, ["X_genept_w", "X_pca"], weights=[0.5, 0.5])
     >>> adata.obsm["X_genept_ensemble"].shape
+    (5, 7)
+    >>> adata.uns["X_genept_ensemble"]["params"]["weights"]
+    [0.5, 0.5]
     """
     adata = adata.copy() if copy else adata
     keys = [str(k) for k in keys]
@@ -122,14 +133,14 @@ def combine_embeddings(
         out = np.hstack([np.float32(np.sqrt(wi)) * b for wi, b in zip(w, blocks, strict=True)])
 
     adata.obsm[key_added] = out.astype(np.float32, copy=False)
-    uns_key = "genept_ensemble" if key_added.startswith("X_") else key_added
-    adata.uns[uns_key] = {
-        "keys": np.asarray(keys, dtype=str),
+    params = {
+        "keys": keys,
         "method": method,
-        "weights": w.astype(np.float64),
+        "weights": [float(x) for x in w],
         "n_comps": -1 if n_comps is None else int(n_comps),
-        "obsm_key": key_added,
+        "seed": int(seed),
     }
+    store(adata, key_added, params)
     return adata if copy else None
 
 

@@ -1,0 +1,426 @@
+"""Text queries on an AnnData: zero-shot cell types, cell search, gene search.
+
+The scores are computed by :mod:`genept.text.scores` (see its notes on why cell scores are
+centred); this module reads the AnnData, checks the encoder against the one that made the
+embeddings, and writes the results.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from genept.tl._store import expression, store
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+
+    from genept.embeddings import GeneEmbeddings
+    from genept.encoders.base import Encoder
+
+logger = logging.getLogger(__name__)
+
+
+def _identity_of(record: Mapping[str, Any]) -> str | None:
+    """The encoder identity in a cell-embedding record (``CellEmbeddingRecord.to_uns`` or the 0.1 dict)."""
+    enc = record.get("encoder")
+    if isinstance(enc, Mapping) and enc.get("identity"):
+        return str(enc["identity"])  # GenePT-s
+    genes = record.get("gene_embeddings")
+    if isinstance(genes, Mapping) and genes.get("encoder") not in (None, "", "unknown"):
+        return str(genes["encoder"])  # GenePT-w / -scaled: the encoder of the gene embeddings
+    if isinstance(enc, str) and enc:
+        return enc
+    return None
+
+
+def basis_encoder_identity(adata: AnnData, basis: str) -> str | None:
+    """The identity of the encoder whose text space ``obsm[basis]`` lives in, or ``None``.
+
+    Read from the cell-embedding record ``adata.uns[basis]``; the 0.1 layout
+    ``adata.uns["genept"][basis]`` is still read, with a ``DeprecationWarning``.
+
+    Examples
+    --------
+    >>> import anndata as ad, numpy as np
+    >>> adata = ad.AnnData(np.ones((2, 2), dtype=np.float32))
+    >>> adata.uns["X_genept_w"] = {"params": {}, "gene_embeddings": {"encoder": "hashing:d=64"}}
+    >>> basis_encoder_identity(adata, "X_genept_w")
+    'hashing:d=64'
+    >>> basis_encoder_identity(adata, "X_pca") is None
+    True
+    """
+    record = adata.uns.get(basis)
+    if isinstance(record, Mapping):
+        identity = _identity_of(record)
+        if identity is not None:
+            return identity
+    old = adata.uns.get("genept")
+    old = old.get(basis) if isinstance(old, Mapping) else None
+    if isinstance(old, Mapping):
+        warnings.warn(
+            f"adata.uns['genept'][{basis!r}] is the genept 0.1 layout (read until 0.3); embed the cells again "
+            f"to store the record in adata.uns[{basis!r}]",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return _identity_of(old)
+    return None
+
+
+def _cells(adata: AnnData, basis: str) -> np.ndarray:
+    if basis not in adata.obsm:
+        raise KeyError(
+            f"adata.obsm has no {basis!r} (it has {list(adata.obsm)}); embed the cells first, "
+            "e.g. genept.tl.embed_cells(adata, gene_embeddings)"
+        )
+    C = np.asarray(adata.obsm[basis], dtype=np.float32)
+    if C.ndim != 2:
+        raise ValueError(f"adata.obsm[{basis!r}] must be a 2-d array, got shape {C.shape}")
+    return C
+
+
+def _gene_encoder(emb: GeneEmbeddings, encoder: str | Encoder | None) -> Encoder:
+    from genept.text.scores import query_encoder
+
+    expected = emb.meta.get("encoder")
+    return query_encoder(encoder, None if expected in (None, "", "unknown") else str(expected), "the gene embeddings")
+
+
+def label_gene_sets(
+    adata: AnnData,
+    labels: Sequence[str] | Mapping[str, str],
+    gene_embeddings: GeneEmbeddings | str | os.PathLike,
+    encoder: str | Encoder | None = None,
+    *,
+    n_genes: int = 10,
+    species: str = "auto",
+) -> dict[str, list[str]]:
+    """For each label, the ``n_genes`` genes of ``adata`` whose text is closest to its description.
+
+    Ties are broken by ``var_names`` order. Genes without an embedding are never chosen.
+
+    Parameters
+    ----------
+    adata
+        Only ``var_names`` are read.
+    labels
+        Label names (embedded as written) or ``{name: description}``.
+    gene_embeddings
+        A :class:`~genept.GeneEmbeddings` or the path of one, made by ``encoder``.
+    encoder
+        Encoder spec or object; default ``"minilm"``.
+    n_genes
+        Genes per label.
+    species
+        ``"human"``, ``"mouse"`` or ``"auto"``: how ``var_names`` are matched
+        (:meth:`GeneEmbeddings.locate`).
+
+    Returns
+    -------
+    dict
+        ``{label: [gene, ...]}``, closest first.
+
+    Examples
+    --------
+    >>> import anndata as ad, numpy as np
+    >>> from genept.embeddings import GeneEmbeddings
+    >>> from genept.encoders import get_encoder
+    >>> enc = get_encoder("hashing")
+    >>> genes = ["INS", "GCG", "COL1A1"]
+    >>> emb = GeneEmbeddings(genes, enc.encode(["insulin hormone", "glucagon hormone", "collagen fibre"]),
+    ...                      {"encoder": enc.identity})
+    >>> adata = ad.AnnData(np.ones((2, 3), dtype=np.float32), var={"gene": genes}).copy()
+    >>> adata.var_names = genes
+    >>> label_gene_sets(adata, {"beta": "insulin", "fibro": "collagen"}, emb, enc, n_genes=1)
+    {'beta': ['INS'], 'fibro': ['COL1A1']}
+    """
+    from genept.embeddings import load_gene_embeddings
+    from genept.text.scores import clean_texts, nearest_genes
+
+    if isinstance(labels, Mapping):
+        names, texts = [str(k) for k in labels], clean_texts([labels[k] for k in labels], "label descriptions")
+    else:
+        names = [str(x) for x in labels]
+        texts = clean_texts(names, "labels")
+    if n_genes < 1:
+        raise ValueError(f"n_genes must be at least 1, got {n_genes}")
+    emb = load_gene_embeddings(gene_embeddings)
+    enc = _gene_encoder(emb, encoder)
+    return nearest_genes(adata.var_names.tolist(), emb, enc.encode(texts), names, n_genes=n_genes, species=species)
+
+
+def zero_shot_annotate(
+    adata: AnnData,
+    labels: Sequence[str] | Mapping[str, str],
+    *,
+    method: Literal["embedding", "genes"] = "embedding",
+    basis: str = "X_genept_scaled",
+    encoder: str | Encoder | None = None,
+    center: bool = True,
+    gene_embeddings: GeneEmbeddings | str | os.PathLike | None = None,
+    n_genes: int = 10,
+    layer: str | None = None,
+    use_raw: bool = False,
+    counts: Literal["warn", "normalize"] = "warn",
+    species: str = "auto",
+    min_margin: float = 0.0,
+    min_score: float | None = None,
+    key_added: str = "genept_zero_shot",
+    copy: bool = False,
+) -> AnnData | None:
+    """Label cells by the cell-type description they match best (no training data).
+
+    Two ways to score a cell against a label's text:
+
+    ``method="embedding"`` (default)
+        The description is embedded with the encoder that made ``obsm[basis]``, and the score
+        is the cosine similarity with the cell's embedding after subtracting the dataset's mean
+        cell (``center``, see :mod:`genept.text.scores`). Needs only the cell embeddings.
+    ``method="genes"``
+        The description picks the ``n_genes`` genes of ``adata`` whose texts are closest to it
+        (:func:`label_gene_sets`); the score is ``scanpy.tl.score_genes`` of that set on
+        log-normalised expression (``layer`` / ``use_raw`` / ``X``). Needs ``gene_embeddings``.
+
+    Each cell gets the best-scoring label, or ``"unassigned"``. The threshold is a *margin*:
+    a cell stays unassigned when its best label beats the second best by less than
+    ``min_margin``. A margin compares labels within one cell, so it ignores whatever shifts all of
+    a cell's scores together (how close the cell is to text in general), which an absolute
+    cosine floor does not; unlike a z-score across cells it does not depend on how common each
+    type is in the dataset. The default ``0`` assigns every cell: a good margin depends on the
+    encoder and the labels, so choose it from the coverage/accuracy trade-off measured in
+    ``benchmarks/results/zero_shot.md``.
+
+    Parameters
+    ----------
+    adata
+        Annotated data: cell embeddings in ``obsm[basis]`` (``"embedding"``), or log-normalised
+        expression (``"genes"``).
+    labels
+        Label names (embedded as written) or ``{name: description}``, e.g.
+        ``{"beta": "pancreatic beta cell: secretes insulin (INS)"}``. Naming marker genes by
+        their symbols helps: gene texts contain them. At least two labels.
+    method
+        ``"embedding"`` or ``"genes"`` (above).
+    basis
+        ``obsm`` key of the cell embeddings (``X_genept_scaled``, the default of
+        :func:`genept.tl.embed_cells`; ``X_genept_w`` or ``X_genept_s``).
+    encoder
+        Encoder spec or object; default ``"minilm"``. When the cell embeddings
+        (``uns[basis]``) or the gene embeddings (``meta["encoder"]``) record the encoder that
+        made them, a different one is refused.
+    center
+        ``"embedding"``: score each cell's deviation from the mean cell (default) instead of the
+        raw cosine.
+    gene_embeddings
+        ``"genes"``: a :class:`~genept.GeneEmbeddings` or the path of one.
+    n_genes
+        ``"genes"``: genes per label.
+    layer, use_raw
+        ``"genes"``: the expression scored (log-normalised); default ``X``.
+    counts
+        ``"genes"``: ``"warn"`` (default) when the expression looks like raw counts, or
+        ``"normalize"``: then score ``log1p`` of counts per 10,000 instead (``adata`` is left
+        as it is).
+    species
+        ``"genes"``: ``"human"``, ``"mouse"`` or ``"auto"``: how ``var_names`` are matched to
+        the gene embeddings.
+    min_margin
+        Unassigned when the best score exceeds the second best by less than this (cosine units
+        for ``"embedding"``, expression units for ``"genes"``). With ``0`` (default) every cell
+        with a score gets a label; an exact tie goes to the earlier label. Any
+        ``min_margin > 0`` leaves ties unassigned.
+    min_score
+        Unassigned when the best score is below this. Default: no floor.
+    key_added
+        Where results go (see below).
+    copy
+        Return a modified copy instead of writing into ``adata``.
+
+    Returns
+    -------
+    ``None``, or a copy when ``copy=True``. Writes
+
+    ``adata.obs[key_added]``
+        Categorical label (the label names, then ``"unassigned"``).
+    ``adata.obs[f"{key_added}_margin"]``
+        Best minus second-best score (float32; NaN for cells without a score).
+    ``adata.obsm[f"{key_added}_scores"]``
+        DataFrame of float32 scores, one column per label.
+    ``adata.uns[key_added]``
+        ``params`` (method, basis, encoder identity, thresholds, ...), ``labels``,
+        ``descriptions`` and, for ``"genes"``, each label's ``genes``.
+
+    Examples
+    --------
+    >>> import anndata as ad, numpy as np, genept
+    >>> from genept.encoders import get_encoder
+    >>> enc = get_encoder("hashing")
+    >>> cells = enc.encode(["insulin secreting cell"] * 3 + ["glucagon secreting cell"] * 3)
+    >>> adata = ad.AnnData(np.ones((6, 2), dtype=np.float32), obsm={"X_genept_w": cells})
+    >>> genept.tl.zero_shot_annotate(adata, {"beta": "insulin", "alpha": "glucagon"}, basis="X_genept_w",
+    ...                              encoder=enc)
+    >>> adata.obs["genept_zero_shot"].tolist()
+    ['beta', 'beta', 'beta', 'alpha', 'alpha', 'alpha']
+    >>> adata.uns["genept_zero_shot"]["params"]["method"]
+    'embedding'
+    """
+    from genept.text.scores import UNASSIGNED, assign_labels, label_margins, label_texts, query_encoder, text_scores
+
+    if method not in ("embedding", "genes"):
+        raise ValueError(f"method must be 'embedding' or 'genes', not {method!r}")
+    adata = adata.copy() if copy else adata
+    names, texts = label_texts(labels)
+    params: dict[str, Any] = {"method": method, "min_margin": float(min_margin), "min_score": min_score}
+    extra: dict[str, Any] = {}
+    if method == "embedding":
+        C = _cells(adata, basis)
+        enc = query_encoder(encoder, basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]")
+        S = text_scores(C, enc.encode(texts), center=center)
+        params.update(basis=basis, center=bool(center), encoder=enc.identity)
+    else:
+        from genept.embeddings import load_gene_embeddings
+        from genept.text.scoring import score_gene_sets, scoring_matrix
+
+        if gene_embeddings is None:
+            raise ValueError("method='genes' needs gene_embeddings (a GeneEmbeddings or the path of one)")
+        X, var_names, where = expression(adata, layer=layer, use_raw=use_raw)
+        emb = load_gene_embeddings(gene_embeddings)
+        enc = _gene_encoder(emb, encoder)
+        sets = label_gene_sets(adata, dict(zip(names, texts, strict=True)), emb, enc, n_genes=n_genes, species=species)
+        X, normalized = scoring_matrix(X, counts)
+        S = score_gene_sets(adata.obs_names, var_names, X, sets).to_numpy(dtype=np.float32)
+        params.update(
+            n_genes=int(n_genes), layer=layer, use_raw=bool(use_raw), expression=where, counts=counts,
+            lognormalized=normalized, species=species, encoder=str(emb.meta.get("encoder", "unknown")),
+        )  # fmt: skip
+        extra["genes"] = {n: np.asarray(g, dtype=str) for n, g in sets.items()}
+    assigned = assign_labels(S, names, min_margin=min_margin, min_score=min_score)
+
+    adata.obs[key_added] = pd.Categorical(assigned, categories=[*names, UNASSIGNED])
+    adata.obs[f"{key_added}_margin"] = label_margins(S)
+    adata.obsm[f"{key_added}_scores"] = pd.DataFrame(S, index=adata.obs_names, columns=names)
+    store(adata, key_added, params, labels=np.asarray(names, dtype=str), descriptions=np.asarray(texts, dtype=str), **extra)
+    n_un = int((assigned == UNASSIGNED).sum())
+    logger.info("zero-shot: %d labels, %d of %d cells unassigned", len(names), n_un, adata.n_obs)
+    return adata if copy else None
+
+
+def search_genes(
+    query: str,
+    gene_embeddings: GeneEmbeddings | str | os.PathLike,
+    encoder: str | Encoder | None = None,
+    *,
+    top_n: int = 20,
+) -> pd.DataFrame:
+    """The genes whose text embedding is most similar to a free-text query.
+
+    Parameters
+    ----------
+    query
+        Any text, e.g. ``"T cell receptor signalling"``.
+    gene_embeddings
+        Gene embeddings (or the path of a saved file); their ``meta["encoder"]``, when recorded,
+        must match ``encoder``.
+    encoder
+        Encoder spec or object; default ``"minilm"``.
+    top_n
+        Number of genes returned (all genes when there are fewer).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``gene``, ``score`` (cosine similarity) and ``rank`` (1 = best), best first.
+        Equal scores are ordered by gene name.
+
+    Examples
+    --------
+    >>> import genept
+    >>> from genept.encoders import get_encoder
+    >>> enc = get_encoder("hashing")
+    >>> emb = genept.GeneEmbeddings(["INS", "COL1A1"], enc.encode(["insulin hormone", "collagen fibre"]),
+    ...                             {"encoder": enc.identity})
+    >>> genept.tl.search_genes("insulin", emb, enc, top_n=1)["gene"].tolist()
+    ['INS']
+    """
+    from genept.embeddings import load_gene_embeddings
+    from genept.text.scores import clean_texts, rank_genes
+
+    (query,) = clean_texts([query], "the query")
+    if top_n < 1:
+        raise ValueError(f"top_n must be at least 1, got {top_n}")
+    emb = load_gene_embeddings(gene_embeddings)
+    if len(emb) == 0:
+        raise ValueError("the gene embeddings are empty")
+    enc = _gene_encoder(emb, encoder)
+    return rank_genes(emb, enc.encode([query])[0], top_n=top_n)
+
+
+def search_cells(
+    adata: AnnData,
+    query: str,
+    *,
+    basis: str = "X_genept_scaled",
+    encoder: str | Encoder | None = None,
+    center: bool = True,
+    key_added: str = "genept_search",
+    copy: bool = False,
+) -> AnnData | None:
+    """Score every cell for a free-text query (e.g. ``"interferon response"``).
+
+    The score is the cosine between the query's embedding and the cell's embedding minus the
+    dataset's mean cell (``center``, see :mod:`genept.text.scores`): positive when a cell is
+    closer to the query than the average cell. Cells without an embedding (all-zero rows) score
+    NaN.
+
+    Parameters
+    ----------
+    adata
+        Annotated data with cell embeddings in ``obsm[basis]``.
+    query
+        Any text.
+    basis
+        ``obsm`` key of the cell embeddings.
+    encoder
+        Encoder spec or object; default ``"minilm"``; must match the one recorded for ``basis``.
+    center
+        Subtract the mean cell before the cosine (default).
+    key_added
+        ``adata.obs`` column for the scores (float32); ``uns[key_added]["params"]`` holds the
+        query, basis, encoder identity and ``center``.
+    copy
+        Return a modified copy instead of writing into ``adata``.
+
+    Returns
+    -------
+    ``None``, or a copy when ``copy=True``.
+
+    Examples
+    --------
+    >>> import anndata as ad, numpy as np, genept
+    >>> from genept.encoders import get_encoder
+    >>> enc = get_encoder("hashing")
+    >>> cells = enc.encode(["interferon response", "collagen fibre", "collagen matrix"])
+    >>> adata = ad.AnnData(np.ones((3, 2), dtype=np.float32), obsm={"X_genept_w": cells})
+    >>> genept.tl.search_cells(adata, "interferon", basis="X_genept_w", encoder=enc)
+    >>> int(adata.obs["genept_search"].to_numpy().argmax())
+    0
+    """
+    from genept.text.scores import clean_texts, query_encoder, text_scores
+
+    adata = adata.copy() if copy else adata
+    (query,) = clean_texts([query], "the query")
+    C = _cells(adata, basis)
+    enc = query_encoder(encoder, basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]")
+    adata.obs[key_added] = text_scores(C, enc.encode([query]), center=center)[:, 0]
+    store(adata, key_added, {"query": query, "basis": basis, "encoder": enc.identity, "center": bool(center)})
+    return adata if copy else None
+
+
+__all__ = ["basis_encoder_identity", "label_gene_sets", "search_cells", "search_genes", "zero_shot_annotate"]
