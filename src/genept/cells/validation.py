@@ -226,8 +226,13 @@ def looks_like_counts(X: Any, *, sample: int | None = COUNTS_SAMPLE_ROWS) -> boo
     >>> looks_like_counts(np.zeros((2, 2)))
     False
     """
-    n_rows = int(X.shape[0]) if len(getattr(X, "shape", ())) >= 1 else 0
-    block = X if sample is None or n_rows <= sample else X[:sample]
+    if not hasattr(X, "shape"):  # nested lists
+        X = np.asarray(X)
+    if len(X.shape) == 0 or isinstance(X, np.ndarray | np.generic) and X.ndim < 2:
+        block = X
+    else:
+        n_rows = int(X.shape[0])
+        block = X[: n_rows if sample is None else min(n_rows, int(sample))]  # backed matrices read only these rows
     data = block.data if sp.issparse(block) else block
     if hasattr(data, "compute"):  # dask
         data = data.compute()
