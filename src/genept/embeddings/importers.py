@@ -723,14 +723,17 @@ def read_geneformer(
     transformers = require("transformers", "reading Geneformer models")
     from transformers.utils import logging as hf_logging
 
-    verbosity = hf_logging.get_verbosity()
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # "weights of BertForMaskedLM not used": expected, we read embeddings only
+    hf_logging.disable_progress_bar()
     try:
         model = transformers.AutoModel.from_pretrained(str(folder), local_files_only=True)
     except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as err:
         raise ValueError(f"{folder}: transformers could not load this model offline ({type(err).__name__}: {str(err).splitlines()[0]})") from err
     finally:
         hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
     matrix = _to_numpy(model.get_input_embeddings().weight)
     tokens, rows, notes = _check_vocab(
         token_to_row, matrix.shape[0], what=str(token_dictionary), matrix="the word-embedding matrix", allow_extra_rows=allow_extra_rows

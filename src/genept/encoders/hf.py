@@ -196,8 +196,9 @@ class HFEncoder:
             transformers = require("transformers", "hf: encoders")
             from transformers.utils import logging as hf_logging
 
-            verbosity = hf_logging.get_verbosity()
+            verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
             hf_logging.set_verbosity_error()  # an MLM checkpoint's unused head weights are expected
+            hf_logging.disable_progress_bar()  # a "Loading weights" bar on every load is noise
             kwargs: dict[str, Any] = {"dtype": torch.bfloat16} if self.dtype == "bfloat16" else {}
             try:
                 with _torch_threads(self.threads):
@@ -206,6 +207,8 @@ class HFEncoder:
                 raise ValueError(f"{self.model_path}: transformers could not load this model offline ({str(err).splitlines()[0]})") from err
             finally:
                 hf_logging.set_verbosity(verbosity)
+                if bars:
+                    hf_logging.enable_progress_bar()
             self._model = model.to(self.device).eval()
             if self._dim is None:
                 self._dim = int(model.config.hidden_size)
