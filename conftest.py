@@ -41,6 +41,17 @@ DOCTEST_MODULES: tuple[str, ...] = (
     "encoders/cache.py",
     "encoders/openai.py",
     "genes/sources/ncbi.py",
+    "cells/layout.py",
+    "genes/facts.py",
+    "genes/ontology.py",
+    "genes/sources/go.py",
+    "pl/",
+    "text/",
+    "tl/_ensembles.py",
+    "tl/_programs.py",
+    "tl/_queries.py",
+    "tl/_store.py",
+    "tl/_umap.py",
 )
 """Modules (paths under src/genept) whose examples run while :data:`DOCTEST_ALL` is ``False``."""
 

@@ -61,7 +61,7 @@ def program_heatmap(
     Examples
     --------
     >>> import anndata as ad, numpy as np, pandas as pd, genept
-    >>> adata = ad.AnnData(np.ones((4, 2), dtype=np.float32), obs=pd.DataFrame({"cell_type": list("aabb")}))
+    >>> adata = ad.AnnData(np.ones((4, 2), dtype=np.float32), obs=pd.DataFrame({"cell_type": list("aabb")}, index=list("wxyz")))
     >>> adata.obsm["genept_programs_scores"] = pd.DataFrame({"P0": [1.0, 0.8, 0.0, 0.1], "P1": [0.0, 0.1, 0.9, 1.0]},
     ...                                                     index=adata.obs_names)
     >>> ax = genept.pl.program_heatmap(adata, "cell_type")

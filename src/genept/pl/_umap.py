@@ -57,7 +57,7 @@ def umap(
     Examples
     --------
     >>> import anndata as ad, numpy as np, pandas as pd, genept
-    >>> adata = ad.AnnData(np.ones((4, 2), dtype=np.float32), obs=pd.DataFrame({"cell_type": list("aabb")}))
+    >>> adata = ad.AnnData(np.ones((4, 2), dtype=np.float32), obs=pd.DataFrame({"cell_type": list("aabb")}, index=list("wxyz")))
     >>> adata.obsm["X_genept_w_umap"] = np.array([[0, 0], [0, 1], [5, 5], [5, 6]], dtype=np.float32)
     >>> fig = genept.pl.umap(adata, "X_genept_w", color="cell_type")
     >>> [ax.get_title() for ax in fig.axes][:1]
