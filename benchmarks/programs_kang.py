@@ -1,7 +1,7 @@
 """Gene programs on the Kang PBMC set (IFN-beta stimulated vs control): GO enrichment of the programs.
 
 Programs are Leiden communities of the MiniLM gene embeddings of the dataset's genes
-(``genept.programs.gene_programs`` defaults: resolution 1, 15 neighbours, programs of >= 5 genes).
+(``genept.tl.gene_programs`` defaults: resolution 1, 15 neighbours, programs of >= 5 genes).
 Each is named by TF-IDF terms of its RefSeq texts, tested for GO Biological Process enrichment
 (annotations propagated to ancestor terms; universe = the grouped genes that carry a BP
 annotation; hypergeometric test, Benjamini-Hochberg per program) and scored in every cell
@@ -46,13 +46,10 @@ def main() -> None:
     from genept._utils import atomic_write
     from genept.embeddings import GeneEmbeddings
     from genept.genes.corpus import GeneCorpus
-    from genept.programs import (
-        gene_programs,
-        program_enrichment,
-        program_heatmap,
-        read_go_sets,
-        score_programs,
-    )
+    from genept.genes.ontology import read_go_sets
+    from genept.pl import program_heatmap
+    from genept.text import program_enrichment
+    from genept.tl import gene_programs, score_programs
 
     t0 = time.perf_counter()
     emb = GeneEmbeddings.load(args.genes)
@@ -78,10 +75,8 @@ def main() -> None:
     sig = enr[enr["padj"] < ALPHA]
     n_sig = sig.groupby("program").size().reindex(summary.index, fill_value=0)
     # Background = every gene that was grouped (in a program or not): the symbols with embeddings.
-    from genept.programs import _embedding_keys
-
-    keys = _embedding_keys(emb, adata.var_names.tolist())
-    background = [k for k in keys if k is not None]
+    rows = emb.locate(adata.var_names.tolist())
+    background = emb.genes[rows[rows >= 0]].tolist()
     sizes = [len(v) for v in info["programs"].values()]
     rng = np.random.default_rng(0)
     rand_hits, rand_any = [], []

@@ -12,7 +12,7 @@ PBMC ``cluster_id`` / ``patient``) is embedded many ways, and every embedding is
   neighbours over its random expectation; 1 = mixed, lower is better) and the ARI of the k-means
   clusters with the batch (lower is better);
 - the text space (only for embeddings that live in it): zero-shot annotation (each cell takes the
-  label whose written description is most similar, ``genept.queries.text_scores``, centred;
+  label whose written description is most similar, ``genept.text.text_scores``, centred;
   accuracy and macro-F1) and cross-species transfer (10-NN trained on the human cells, predicting
   the mouse cells of the labels both share, macro-F1). PCA cannot do either.
 
@@ -227,7 +227,7 @@ def _pool(parts: list[dict]) -> dict[str, float]:
 def zero_shot(Y: np.ndarray, d: Dataset, encoder) -> tuple[float, float]:
     from sklearn.metrics import f1_score
 
-    from genept.queries import assign_labels, text_scores
+    from genept.text import assign_labels, text_scores
 
     codes = sorted(set(d.labels))
     S = text_scores(Y, encoder.encode([DESCRIPTIONS[c] for c in codes]), center=True)
@@ -412,7 +412,7 @@ def report(args, rows, datasets, results, timings, total, head) -> str:
         f"mean ± sd over {args.seeds} seeds; **mix** = `batch_mixing` ratio (same-batch share of the 10 nearest neighbours over "
         "its random expectation; 1 = batches fully mixed; lower is better); **bARI** = ARI of the k-means clusters with the "
         "batch (lower is better); **zs** = zero-shot accuracy / macro-F1 from written label descriptions "
-        "(`genept.queries.text_scores`, centred; only for embeddings in the text space); cross-species = human-to-mouse 10-NN "
+        "(`genept.text.text_scores`, centred; only for embeddings in the text space); cross-species = human-to-mouse 10-NN "
         "transfer macro-F1 on the 11 pancreas labels both sets share. ≡ marks rows whose cell-to-cell inner products equal "
         "the default's (checked in the run): their cell-type and batch scores are the default's by construction and are reused."
     )

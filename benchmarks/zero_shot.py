@@ -2,7 +2,7 @@
 
 Cells are embedded with GenePT-w (``genept.tl.embed_cells``, default settings) from the MiniLM
 gene embeddings of the RefSeq corpus; every label gets a short written description (below); each
-cell takes the label whose description embedding is most similar (``genept.queries``). Nothing is
+cell takes the label whose description embedding is most similar (``genept.text.scores``, ``genept.tl.zero_shot_annotate``). Nothing is
 trained and no labelled cell is used.
 
 The datasets' labels are terse codes (``beta``, ``activated_stellate``, ``t_cell``, ``CD14+
@@ -97,7 +97,7 @@ def metrics(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
 
 def score_variants(C: np.ndarray, T: np.ndarray, gene_mean: np.ndarray) -> dict[str, np.ndarray]:
     from genept.encoders.base import l2_normalize
-    from genept.queries import text_scores
+    from genept.text import text_scores
 
     cen = text_scores(C, T, center=True)
     z = (cen - np.nanmean(cen, axis=0)) / np.nanstd(cen, axis=0)
@@ -117,7 +117,8 @@ def run(args: argparse.Namespace) -> str:
     from genept import tl
     from genept.embeddings import GeneEmbeddings
     from genept.encoders import get_encoder
-    from genept.queries import assign_labels, zero_shot_annotate
+    from genept.text import assign_labels
+    from genept.tl import zero_shot_annotate
 
     emb = GeneEmbeddings.load(args.genes)
     enc = get_encoder("minilm")
@@ -211,7 +212,7 @@ def run(args: argparse.Namespace) -> str:
     # Cell search: does a text query find the IFN-beta-stimulated cells of Kang (labels unused)?
     from sklearn.metrics import roc_auc_score
 
-    from genept.queries import search_cells
+    from genept.tl import search_cells
 
     kang = ad.read_h5ad(DATA / DATASETS["Kang PBMC (IFN-b)"][0])
     tl.embed_cells(kang, emb)
@@ -255,7 +256,7 @@ Command: `{cmd}` (commit `{head}`, {dt.date.today().isoformat()}, 2 CPU cores, {
 Gene embeddings: `{os.path.relpath(args.genes, ROOT)}` (all-MiniLM-L6-v2 on the RefSeq r220 corpus, 384-d).
 Cells: GenePT-w, `genept.tl.embed_cells` defaults (counts weighting, L2 rows), and for comparison with
 `transform="log1p_cp10k"` weights. No cell label is used except to score the result.
-Default = `genept.queries.zero_shot_annotate` defaults (`method="embedding"`, `center=True`,
+Default = `genept.tl.zero_shot_annotate` defaults (`method="embedding"`, `center=True`,
 `min_margin=0`: every cell gets a label) with the description texts. `genes` = `method="genes"`: each
 description picks its closest `n_genes` genes of the dataset, scored with `scanpy.tl.score_genes` on
 log1p(CP10k). Metrics: accuracy and macro-F1 over the dataset's own labels

@@ -316,7 +316,7 @@ def test_zero_shot_works_in_the_text_space():
     from genept import tl
     from genept.embeddings import GeneEmbeddings
     from genept.encoders import get_encoder
-    from genept.queries import search_cells, zero_shot_annotate
+    from genept.tl import search_cells, zero_shot_annotate
 
     enc = get_encoder("hashing", dim=256)
     themes = {

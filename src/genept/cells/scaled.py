@@ -20,7 +20,7 @@ of the cells is exactly that of PCA:
 Because ``Q`` has orthonormal rows, distances and cosines between cells equal those between
 their PCA scores (scanpy ``normalize_total``, ``log1p``, HVGs, ``scale``, ``pca``), whatever
 the gene embeddings: the text decides only *where* in the text space the cells sit, which is
-what text queries (:mod:`genept.queries`) and comparisons across datasets use. The map is
+what text queries (:mod:`genept.text.scores`) and comparisons across datasets use. The map is
 invariant to the sign and order of the principal axes, so the result does not depend on
 eigenvector conventions.
 
