@@ -134,6 +134,11 @@ def channel(name: str, c, genes: list[str]):
         else:
             enc = WindowedEncoder(base, pooling="mean" if name.endswith("mean") else "tokens", cache=True)
         return GeneEmbeddings(genes, enc.encode(texts), {"encoder": enc.identity})
+    if name == "static":
+        from genept.encoders.static import StaticEncoder
+
+        enc = CachedEncoder(StaticEncoder())
+        return GeneEmbeddings(genes, enc.encode(texts), {"encoder": enc.identity})
     raise ValueError(name)
 
 
@@ -217,6 +222,14 @@ def variants(c, genes: list[str]) -> dict:
         "minilm-windows/abtt3": lambda: postprocess(get("minilm-windows"), "abtt", n_components=3),
         "minilm-windows/whiten": lambda: postprocess(get("minilm-windows"), "whiten"),
         "minilm-windows+tfidf-256/abtt3": lambda: postprocess(combine([get("minilm-windows"), get("tfidf-256")]), "abtt", n_components=3),
+        "static": lambda: get("static"),
+        "static+tfidf-256": lambda: combine([get("static"), get("tfidf-256")]),
+        "static+tfidf-512": lambda: combine([get("static"), get("tfidf-512")]),
+        "static/center": lambda: postprocess(get("static"), "center"),
+        "static/abtt3": lambda: postprocess(get("static"), "abtt", n_components=3),
+        "static/whiten": lambda: postprocess(get("static"), "whiten"),
+        "static+tfidf-256/abtt3": lambda: postprocess(combine([get("static"), get("tfidf-256")]), "abtt", n_components=3),
+        "static+tfidf-256/whiten": lambda: postprocess(combine([get("static"), get("tfidf-256")]), "whiten"),
         "random": lambda: random_gene_embeddings(get("tfidf-256"), seed=0),
         "minilm": lambda: get("minilm"),
     }

@@ -738,7 +738,9 @@ def gene_interactions_controlled(
         raise ValueError("covariates need a go_count column (study_bias_covariates with GO annotations)")
     genes = np.unique(np.concatenate([train[0].ravel(), test[0].ravel()]))
     emb_rows = embeddings.locate(genes, species="human")
-    cov_rows = covariates.index.get_indexer(genes)
+    # Covariates are keyed like the embeddings: look genes up under the key they matched.
+    keys = np.where(emb_rows >= 0, np.asarray(embeddings.genes)[np.maximum(emb_rows, 0)], genes)
+    cov_rows = covariates.index.get_indexer(keys)
     ok_gene = (emb_rows >= 0) & (cov_rows >= 0)
     index = {g: i for i, g in enumerate(genes.tolist())}
     cov = covariates.to_numpy(dtype=float)
