@@ -160,6 +160,12 @@ def rank_rows(X: sp.csr_matrix, top_k: int | None) -> list[np.ndarray]:
     column). The result equals a stable descending
     ``argsort`` of the dense row with zeros dropped (GenePT's approach, ~10x slower).
     """
+    flat, offsets = rank_rows_flat(X, top_k)
+    return np.split(flat, offsets[1:-1])
+
+
+def rank_rows_flat(X: sp.csr_matrix, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rank_rows` as one flat int64 array and row offsets (``flat[offsets[i]:offsets[i + 1]]``)."""
     global _RANK_KERNEL
     if _RANK_KERNEL is None:
         _RANK_KERNEL = _build_rank_kernel()
@@ -170,7 +176,10 @@ def rank_rows(X: sp.csr_matrix, top_k: int | None) -> list[np.ndarray]:
     exact = X.data.dtype == np.float32 or np.array_equal(values.astype(X.data.dtype), X.data)
     if not exact or X.shape[1] >= 2**31:
         # values float32 cannot hold exactly (e.g. float64 that differ past 7 digits): rank exactly
-        return _rank_rows_numpy(X, top_k)
+        ranks = _rank_rows_numpy(X, top_k)
+        offsets = np.zeros(X.shape[0] + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in ranks], out=offsets[1:])
+        return (np.concatenate(ranks) if ranks else np.zeros(0, np.int64)), offsets
     positive = np.diff(X.indptr)
     nonpositive = np.flatnonzero(X.data <= 0)  # explicit zeros are rare: count them apart
     if nonpositive.size:
@@ -180,7 +189,7 @@ def rank_rows(X: sp.csr_matrix, top_k: int | None) -> list[np.ndarray]:
     np.cumsum(counts, out=offsets[1:])
     flat = np.empty(offsets[-1], dtype=np.int64)
     _RANK_KERNEL(X.indptr, X.indices, values, values.view(np.int32), counts, offsets, flat, np.empty(X.nnz, dtype=np.int64))
-    return np.split(flat, offsets[1:-1])
+    return flat, offsets
 
 
 def _rank_rows_numpy(X: sp.csr_matrix, top_k: int | None) -> list[np.ndarray]:
@@ -190,4 +199,60 @@ def _rank_rows_numpy(X: sp.csr_matrix, top_k: int | None) -> list[np.ndarray]:
         keep = vals > 0
         order = np.lexsort((cols[keep], -vals[keep]))
         out.append(cols[keep][order][:top_k].astype(np.int64))
+    return out
+
+
+def _build_sum_kernel():
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=True)
+    def kernel(offsets, flat, T, H, P, out):  # pragma: no cover - compiled
+        n = offsets.shape[0] - 1
+        d = T.shape[1]
+        for i in prange(n):
+            acc = out[i]
+            a, b = offsets[i], offsets[i + 1]
+            if a == b:
+                for k in range(d):
+                    acc[k] = P[k]
+            else:
+                for k in range(d):
+                    acc[k] = H[k]
+                for j in range(a, b):
+                    row = T[flat[j]]
+                    for k in range(d):
+                        acc[k] += row[k]
+            s = 0.0
+            for k in range(d):
+                s += acc[k] * acc[k]
+            if s > 0:
+                inv = 1.0 / np.sqrt(s)
+                for k in range(d):
+                    acc[k] *= inv
+
+    return kernel
+
+
+_SUM_KERNEL = None
+
+
+def static_sentence_sums(offsets: np.ndarray, flat: np.ndarray, T: np.ndarray, H: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Unit rows ``normalise(H + sum_g T[g])`` over each row's selected genes; ``normalise(P)`` for an empty row.
+
+    The GenePT-s fast path for static encoders (:mod:`genept.cells.sentences`): ``T[g]`` is the
+    sum of the token vectors of separator + gene ``g``, ``H`` the prefix minus one separator,
+    ``P`` the prefix alone. Row-parallel numba.
+    """
+    global _SUM_KERNEL
+    if _SUM_KERNEL is None:
+        _SUM_KERNEL = _build_sum_kernel()
+    out = np.empty((offsets.shape[0] - 1, T.shape[1]), dtype=np.float32)
+    _SUM_KERNEL(
+        np.ascontiguousarray(offsets, dtype=np.int64),
+        np.ascontiguousarray(flat, dtype=np.int64),
+        np.ascontiguousarray(T, dtype=np.float32),
+        np.ascontiguousarray(H, dtype=np.float32),
+        np.ascontiguousarray(P, dtype=np.float32),
+        out,
+    )
     return out

@@ -185,7 +185,12 @@ class StaticEncoder:
         """The loaded ``model2vec.StaticModel`` (loaded on first access)."""
         if self._model is None:
             m2v = require("model2vec", "the static encoder")
-            self._model = m2v.StaticModel.from_pretrained(str(self.model_path), max_length=None, force_download=False)
+            try:
+                self._model = m2v.StaticModel.from_pretrained(str(self.model_path), max_length=None, force_download=False)
+            except ValueError as err:
+                if _vocabulary_size(self.model_path) == 0:
+                    raise ValueError(self._no_vocabulary()) from err
+                raise
             self._dim = int(self._model.dim)
         return self._model
 
@@ -194,6 +199,53 @@ class StaticEncoder:
         if self._dim is None:
             _ = self.model
         return int(self._dim)  # type: ignore[arg-type]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text as :meth:`encode` averages them (no special tokens, unknown pieces dropped)."""
+        self._check_vocabulary()
+        return [list(ids) for ids in self.model.tokenize([str(t) for t in texts])]
+
+    def token_spans(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids of one text as :meth:`token_ids` gives them, and the character where each starts."""
+        self._check_vocabulary()
+        m = self.model
+        enc = m.tokenizer.encode(str(text), add_special_tokens=False)
+        ids = np.asarray(enc.ids, dtype=np.int64)
+        starts = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)[:, 0]
+        if m.unk_token_id is not None:  # model2vec drops unknown pieces
+            keep = ids != m.unk_token_id
+            ids, starts = ids[keep], starts[keep]
+        return ids, starts
+
+    def token_vectors(self) -> np.ndarray:
+        """``(vocabulary size, dim)`` float32: the vector :meth:`encode` averages for each token id.
+
+        Folds in model2vec's optional per-token weights and vocabulary-quantisation mapping, so
+        that ``encode([t])`` is the unit-normalised sum of ``token_vectors()[token_ids([t])[0]]``.
+        """
+        self._check_vocabulary()
+        m = self.model
+        n_tokens = len(m.tokens)
+        rows = np.arange(n_tokens) if m.token_mapping is None else np.asarray(m.token_mapping)[:n_tokens]
+        vectors = np.asarray(m.embedding[rows], dtype=np.float32)
+        if m.weights is not None:
+            vectors = vectors * np.asarray(m.weights, dtype=np.float32)[:n_tokens, None]
+        return np.ascontiguousarray(vectors)
+
+    def _check_vocabulary(self) -> None:
+        m = self.model
+        tokens = getattr(m, "tokens", None) or ()
+        emb = getattr(m, "embedding", None)
+        usable = len(tokens) - (getattr(m, "unk_token_id", None) is not None)
+        if usable <= 0 or emb is None or len(emb) == 0:
+            raise ValueError(self._no_vocabulary())
+
+    def _no_vocabulary(self) -> str:
+        return (
+            f"the static model at {self.model_path} has no vocabulary (its tokenizer knows no token besides the unknown "
+            "token, or it has no token vectors), so every text would embed to zero. Re-create it with "
+            "distill_static_model() or give a complete model2vec folder."
+        )
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text that carry a vector (unknown pieces are dropped by model2vec)."""
@@ -204,6 +256,7 @@ class StaticEncoder:
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        self._check_vocabulary()
         out = self.model.encode(
             texts,
             max_length=None,
@@ -212,3 +265,30 @@ class StaticEncoder:
         )
         self.stats.add(EncodeStats(n_texts=len(texts)))
         return l2_normalize(np.asarray(out, dtype=np.float32))
+
+
+def _vocabulary_size(folder: Path) -> int | None:
+    try:
+        model = json.loads((folder / "tokenizer.json").read_text()).get("model", {})
+    except (OSError, ValueError):
+        return None
+    vocab = model.get("vocab")
+    return len(vocab) if vocab is not None else None
+
+
+def as_static(encoder: Any) -> StaticEncoder | None:
+    """The :class:`StaticEncoder` behind ``encoder`` (looking through cache wrappers), or ``None``.
+
+    Examples
+    --------
+    >>> from genept.encoders import get_encoder
+    >>> as_static(get_encoder("hashing")) is None
+    True
+    """
+    seen = 0
+    while encoder is not None and seen < 8:
+        if isinstance(encoder, StaticEncoder):
+            return encoder
+        encoder = getattr(encoder, "encoder", None)  # CachedEncoder and similar wrappers
+        seen += 1
+    return None
