@@ -29,7 +29,17 @@ _EXTRA_FOR = {
 
 
 def require(module: str, purpose: str = "") -> ModuleType:
-    """Import an optional dependency or fail with a one-line install hint."""
+    """Import an optional dependency or fail with a one-line install hint.
+
+    Examples
+    --------
+    >>> require("json").__name__
+    'json'
+    >>> require("model2vec_missing", "the static encoder")
+    Traceback (most recent call last):
+    ...
+    ImportError: 'model2vec_missing' is needed for the static encoder. Install it with: pip install 'genept[all]'
+    """
     try:
         return importlib.import_module(module)
     except ImportError as err:
@@ -53,6 +63,15 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     """Write to a temporary file beside ``path`` and rename it into place on success.
 
     An interrupted write leaves the previous file (or none), never a half-written one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_write(path, "w") as fh:
+    ...     _ = fh.write("done")
+    >>> path.read_text()
+    'done'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +91,17 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path for writers that take a file name (h5py, anndata, matplotlib)."""
+    """Yield a temporary path for writers that take a file name (h5py, anndata, matplotlib).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> path = Path(tempfile.mkdtemp()) / "x.npy"
+    >>> with atomic_path(path) as tmp:
+    ...     np.save(tmp, np.arange(3))
+    >>> np.load(path).tolist()
+    [0, 1, 2]
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)

@@ -147,6 +147,20 @@ def check_var_names(var_names: Sequence[Any], *, where: str = "adata.X") -> int:
     is never changed): each column is used as it is, so in GenePT-w all columns of one name get
     the same gene embedding and their expression adds up, and in GenePT-s the name can appear
     twice in a sentence.
+
+    Examples
+    --------
+    >>> check_var_names(["CD3E", "CD3D", "MS4A1"])
+    0
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     check_var_names(["CD3E", "CD3E", "MS4A1"])
+    1
+    >>> check_var_names(["0", "1", "2"])
+    Traceback (most recent call last):
+    ...
+    ValueError: the gene names of adata.X are 0, 1, ..., 2: a positional index, not gene ids ...
     """
     index = pd.Index([str(v) for v in var_names])
     if len(index) > 1 and index.equals(pd.Index([str(i) for i in range(len(index))])):
@@ -170,7 +184,17 @@ def check_var_names(var_names: Sequence[Any], *, where: str = "adata.X") -> int:
 
 
 def check_gene_overlap(found: np.ndarray, var_names: Sequence[Any], embedded: Sequence[Any], *, where: str = "adata.X") -> None:
-    """Refuse data none of whose genes has a gene embedding (every cell would be a zero row)."""
+    """Refuse data none of whose genes has a gene embedding (every cell would be a zero row).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_gene_overlap(np.array([True, False]), ["CD3E", "XYZ1"], ["CD3E"])
+    >>> check_gene_overlap(np.array([False]), ["0610005C13Rik"], ["CD3E"])
+    Traceback (most recent call last):
+    ...
+    ValueError: none of the 1 genes of adata.X matches a gene embedding ...
+    """
     if np.asarray(found, dtype=bool).any():
         return
     ours = [str(v) for v in list(var_names)[:3]]
@@ -298,7 +322,17 @@ def check_empty_cells(
     why: str = "no expression on a gene with an embedding",
     hint: str = "",
 ) -> None:
-    """All cells empty: ``ValueError``. Some: a warning naming the first (they get zero rows)."""
+    """All cells empty: ``ValueError``. Some: a warning naming the first (they get zero rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_empty_cells(np.array([False, False]), ["c1", "c2"])
+    >>> check_empty_cells(np.array([True, True]), ["c1", "c2"])
+    Traceback (most recent call last):
+    ...
+    ValueError: every one of the 2 cells of adata.X has no expression on a gene with an embedding, ...
+    """
     empty = np.asarray(empty, dtype=bool)
     n_empty, n = int(empty.sum()), int(empty.size)
     if n_empty == 0:
@@ -319,7 +353,17 @@ def check_empty_cells(
 
 
 def check_output(Y: np.ndarray, obs_names: Sequence[Any], *, what: str = "cell embeddings") -> None:
-    """Guarantee no NaN or inf leaves genept: raise before anything is written to the AnnData."""
+    """Guarantee no NaN or inf leaves genept: raise before anything is written to the AnnData.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_output(np.ones((2, 3)), ["c1", "c2"])
+    >>> check_output(np.array([[1.0], [np.nan]]), ["c1", "c2"])
+    Traceback (most recent call last):
+    ...
+    RuntimeError: cell embeddings came out with NaN or inf in 1 rows (first: cell 'c2'); ...
+    """
     finite = np.isfinite(Y).all(axis=1)
     if finite.all():
         return

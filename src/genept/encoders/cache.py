@@ -50,7 +50,15 @@ def default_cache_path() -> Path:
 
 
 def text_key(text: str) -> bytes:
-    """The cache key of a text: SHA-256 of its UTF-8 bytes."""
+    """The cache key of a text: SHA-256 of its UTF-8 bytes.
+
+    Examples
+    --------
+    >>> text_key("CD3E").hex()[:16]
+    '7f2f472aa23c8575'
+    >>> len(text_key("CD3E"))
+    32
+    """
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 

@@ -50,7 +50,13 @@ class OpenAIEncoderError(RuntimeError):
 
 
 def estimate_tokens(text: str, chars_per_token: float = CHARS_PER_TOKEN) -> int:
-    """Conservative token estimate: ASCII characters / ``chars_per_token``, 2 per other character."""
+    """Conservative token estimate: ASCII characters / ``chars_per_token``, 2 per other character.
+
+    Examples
+    --------
+    >>> estimate_tokens("T cell receptor"), estimate_tokens("β-actin")
+    (5, 4)
+    """
     n_ascii = sum(1 for c in text if c < "\x80") if not text.isascii() else len(text)
     return int(math.ceil(n_ascii / chars_per_token)) + 2 * (len(text) - n_ascii)
 

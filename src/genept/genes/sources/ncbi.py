@@ -69,6 +69,13 @@ class RateLimiter:
     """Space calls at least ``1 / rate`` seconds apart (NCBI counts requests per second).
 
     ``clock`` and ``sleep`` are injectable so tests can check the spacing without waiting.
+
+    Examples
+    --------
+    >>> t = [0.0]
+    >>> limiter = RateLimiter(2.0, clock=lambda: t[0], sleep=lambda s: t.__setitem__(0, t[0] + s))
+    >>> [limiter.wait() for _ in range(3)]
+    [0.0, 0.5, 0.5]
     """
 
     def __init__(
