@@ -91,7 +91,16 @@ def test_bench_cells_cli(tmp_path, small_adata, capsys):
         str(out),
     ]
     assert main(args) == 0
-    assert "genept_w:g" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    # compact console table: kNN F1, ARI, AMI and, with --batch, the batch scores
+    head = next(line for line in printed.splitlines() if line.startswith("embedding"))
+    assert head.split() == ["embedding", "dim", "5-NN", "F1", "k-means", "ARI", "k-means", "AMI", "same-batch", "kNN", "(random)", "batch", "ARI"]
+    rows = {line.split()[0]: line.split() for line in printed.splitlines() if line.split() and line.split()[0] in {"pca", "genept_w:g", "X_scgpt"}}
+    assert set(rows) == {"pca", "genept_w:g", "X_scgpt"} and all(len(r) == 8 for r in rows.values())
+    assert rows["X_scgpt"][1] == "4" and rows["pca"][-2].startswith("(")
+    assert f"wrote {out / 'report.md'}, report.html and results.json" in printed
+    html = (out / "report.html").read_text()
+    assert "<table>" in html and "<code>cell_type</code>" in html and "command: <code>genept " in html
     res = json.loads((out / "results.json").read_text())
     entry = res["cells"]["cells"]
     assert set(entry["results"]["tasks"]) == {"genept_scaled:g", "genept_w:g", "random_w:g", "pca", "X_scgpt"}
@@ -106,3 +115,61 @@ def test_bench_help_documents_label_format(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "genes", "--help"])
     assert "gene<TAB>label" in capsys.readouterr().out
+
+
+def test_bench_genes_task_files_never_from_the_working_directory(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "shared" / "genes"
+    data.mkdir(parents=True)
+    emb, _ = make_gene_data(data)
+    emb.save(tmp_path / "syn.npz")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("GENEPT_DATA_DIR", raising=False)
+    base = ["bench", "genes", "--embeddings", str(tmp_path / "syn.npz"), "--no-random", "--tasks", "classes,ggi"]
+    # no folder given: a clear error naming the flag and the variable, exit 2, nothing written
+    assert main([*base, "--out", "r0"]) == 2
+    err = capsys.readouterr().err
+    assert "--data-dir DIR" in err and "GENEPT_DATA_DIR" in err and not (elsewhere / "r0").exists()
+    # the documented variable, naming a data root with genes/ inside
+    monkeypatch.setenv("GENEPT_DATA_DIR", str(tmp_path / "shared"))
+    assert main([*base, "--out", "r1"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped" not in out and "classes" in out and "ggi" in out
+    md = (elsewhere / "r1" / "report.md").read_text()
+    assert f"`{data}` (from GENEPT_DATA_DIR)" in md and (elsewhere / "r1" / "report.html").exists()
+    # GenePT's property label sets were not run here, and the report says so
+    assert "none of which this run scored" in md and "not included here" not in md
+
+
+def test_bench_genes_skips_name_the_missing_file_and_all_skipped_fails(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    emb, _ = make_gene_data(data)
+    emb.save(tmp_path / "syn.npz")
+    (data / "gene_types_geneformer.csv.gz").unlink()
+    base = ["bench", "genes", "--embeddings", str(tmp_path / "syn.npz"), "--no-random", "--data-dir", str(data)]
+    assert main([*base, "--tasks", "classes,ggi", "--out", str(tmp_path / "r1")]) == 0
+    out = capsys.readouterr().out
+    assert f"classes                  skipped: missing {data / 'gene_types_geneformer.csv.gz'}" in out
+    md = (tmp_path / "r1" / "report.md").read_text()
+    assert "Skipped: classes (missing" in md and "### Gene-gene interactions" in md
+
+    assert main([*base, "--tasks", "classes", "--out", str(tmp_path / "r2")]) == 2
+    out, err = capsys.readouterr()
+    assert "skipped: missing" in out and "every task was skipped" in err and "no report was written" in err
+    assert not (tmp_path / "r2").exists()
+
+
+def test_bench_genes_report_wording_when_property_labels_run(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    emb, group = make_gene_data(data)
+    emb.save(tmp_path / "syn.npz")
+    labels = tmp_path / "dosage_sensitive_tfs.tsv"
+    labels.write_text("".join(f"{g}\t{int(k == 0)}\n" for g, k in zip(emb.genes, group, strict=True)))
+    argv = ["bench", "genes", "--embeddings", str(tmp_path / "syn.npz"), "--no-random", "--tasks", "property", "--labels", str(labels)]
+    assert main([*argv, "--out", str(tmp_path / "r")]) == 0  # property alone needs no task folder
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "This run scored the label file `dosage_sensitive_tfs.tsv`" in md and "not included here" not in md
+    assert "Cell level on hPancreas" not in md  # no cell task ran

@@ -7,8 +7,19 @@ The folder holds ``report.md`` (tables, UMAPs, confusion matrices), the PNGs, an
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import Any
+
+#: Environment variable naming the folder with the gene task files (when --data-dir is not given).
+DATA_DIR_ENV = "GENEPT_DATA_DIR"
+#: Files each gene task reads, relative to the task data folder.
+TASK_FILES = {
+    "classes": ("gene_types_geneformer.csv.gz",),
+    "ggi": ("gene2vec_ggi/train_text.txt", "gene2vec_ggi/train_label.txt", "gene2vec_ggi/test_text.txt", "gene2vec_ggi/test_label.txt"),
+    "go": ("go_annotations_human_2022.tsv.gz", "go_parents_2022.tsv.gz"),
+}
 
 LABEL_FORMAT = (
     "Label files (--labels): one gene per line, 'gene<TAB>label' (comma if the file has no tab); "
@@ -32,6 +43,26 @@ def _named(specs: list[str]) -> dict[str, str]:
     return out
 
 
+def _task_data_dir(given: str | None, tasks: list[str]) -> tuple[Path | None, str]:
+    """The folder with the gene task files and where it came from; never the working directory by default."""
+    if given:
+        return Path(given).expanduser().resolve(), "--data-dir"
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        root = Path(env).expanduser().resolve()
+        # GENEPT_DATA_DIR may name the task folder itself or a data root holding it as genes/
+        if not (root / TASK_FILES["classes"][0]).exists() and (root / "genes").is_dir():
+            root = root / "genes"
+        return root, DATA_DIR_ENV
+    if any(t in TASK_FILES for t in tasks):
+        raise ValueError(
+            f"the tasks {', '.join(t for t in tasks if t in TASK_FILES)} read task files, and no folder holding them was "
+            f"given: pass --data-dir DIR or set {DATA_DIR_ENV}=DIR (DIR holds {', '.join(f for fs in TASK_FILES.values() for f in fs[:1])}, "
+            "...; in the genept repository that is ../shared/data/genes). Or run only --tasks property with --labels FILE."
+        )
+    return None, "not needed"
+
+
 def _bench_genes(args: argparse.Namespace) -> int:
     from genept.embeddings import GeneEmbeddings
     from genept.evaluation.genes import evaluate_genes
@@ -41,9 +72,12 @@ def _bench_genes(args: argparse.Namespace) -> int:
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if args.labels and "property" not in tasks:
         tasks.append("property")
+    data_dir, origin = _task_data_dir(args.data_dir, tasks)
+    if data_dir is not None and not data_dir.is_dir():
+        raise FileNotFoundError(f"task data folder {data_dir} (from {origin}) does not exist")
     results = evaluate_genes(
         embeddings,
-        args.data_dir,
+        data_dir,
         tasks=tasks,
         label_files=args.labels,
         random_control=not args.no_random,
@@ -51,13 +85,24 @@ def _bench_genes(args: argparse.Namespace) -> int:
         go_propagate=args.go_propagate,
         seed=args.seed,
     )
-    report = write_report(args.out, genes=results, command=["genept", *sys.argv[1:]], title="genept gene-level benchmark")
+    for task, why in results["skipped"].items():
+        print(f"{task:<24} skipped: {why}")
+    if not results["tasks"]:
+        raise ValueError(
+            f"every task was skipped ({'; '.join(f'{t}: {w}' for t, w in results['skipped'].items())}); no report was written. "
+            f"Check --data-dir / {DATA_DIR_ENV} (now {data_dir}, from {origin}) and --labels."
+        )
+    inputs = {"task data": f"`{data_dir}` (from {origin})" if data_dir else "none (label files only)"}
+    inputs["tasks run"] = ", ".join(results["tasks"])
+    if results["skipped"]:
+        inputs["tasks skipped"] = "; ".join(f"{t} ({w})" for t, w in results["skipped"].items())
+    report = write_report(
+        args.out, genes=results, command=["genept", *sys.argv[1:]], title="genept gene-level benchmark", inputs=inputs
+    )
     for task, per_emb in results["tasks"].items():
         for name, r in per_emb.items():
             print(f"{task:<24} {name:<32} {_headline(task, r)}")
-    for task, why in results["skipped"].items():
-        print(f"{task:<24} skipped: {why}")
-    print(f"wrote {report} and {report.parent / 'results.json'}")
+    print(f"wrote {report}, {report.with_suffix('.html').name} and results.json")
     return 0
 
 
@@ -108,15 +153,56 @@ def _bench_cells(args: argparse.Namespace) -> int:
     report = write_report(
         args.out, cells={dataset: entry}, umaps=umaps, command=["genept", *sys.argv[1:]], title="genept cell-level benchmark"
     )
-    for name, r in results["tasks"].items():
-        print(
-            f"{name:<28} 10-NN macro F1 {r['knn']['cv']['f1_macro']['mean']:.3f}  k-means ARI {r['kmeans']['ari']['mean']:.3f}"
-            f"  AMI {r['kmeans']['ami']['mean']:.3f}  Leiden best ARI {r['leiden']['best_ari']['ari']:.3f}  ASW {r['silhouette']:.3f}"
-        )
+    print(format_cells_summary(results, info))
     for note in results["notes"]:
         print(f"note: {note}")
-    print(f"wrote {report} and {report.parent / 'results.json'}")
+    print(f"wrote {report}, {report.with_suffix('.html').name} and results.json")
     return 0
+
+
+def format_cells_summary(results: dict[str, Any], info: dict[str, Any] | None = None) -> str:
+    """The console table of ``bench cells``: kNN macro-F1, k-means ARI / AMI, and batch scores when batches were given.
+
+    Examples
+    --------
+    >>> r = {"knn": {"cv": {"f1_macro": {"mean": 0.9}}}, "batch_mixing": {"same_batch": 0.6, "expected": 0.5},
+    ...      "kmeans": {"ari": {"mean": 0.5}, "ami": {"mean": 0.6}, "batch_ari": {"mean": 0.01}}}
+    >>> print(format_cells_summary({"tasks": {"pca": r}, "settings": {"k": 10, "batches": {"a": 1}}}, {"pca": {"dim": 50}}))
+    embedding  dim  10-NN F1  k-means ARI  k-means AMI  same-batch kNN (random)  batch ARI
+    --------------------------------------------------------------------------------------
+    pca         50     0.900        0.500        0.600            0.600 (0.500)      0.010
+    """
+    s = results.get("settings", {})
+    has_batch = bool(s.get("batches"))
+    k = s.get("k", 10)
+    names = list(results["tasks"])
+    width = max([len("embedding"), *map(len, names)])
+    head = f"{'embedding':<{width}} {'dim':>4}  {f'{k}-NN F1':>8}  {'k-means ARI':>11}  {'k-means AMI':>11}"
+    if has_batch:  # batch scores: lower = batches better mixed
+        head += f"  {'same-batch kNN (random)':>23}  {'batch ARI':>9}"
+    scib = results.get("scib") or {}
+    if scib:
+        head += f"  {'scib batch':>10}  {'scib bio':>8}"
+    lines = [head, "-" * len(head)]
+    for name, r in results["tasks"].items():
+        dim = (info or {}).get(name, {}).get("dim", "")
+        row = (
+            f"{name:<{width}} {dim!s:>4}  {r['knn']['cv']['f1_macro']['mean']:>8.3f}  {r['kmeans']['ari']['mean']:>11.3f}"
+            f"  {r['kmeans']['ami']['mean']:>11.3f}"
+        )
+        if has_batch:
+            bm = r["batch_mixing"]
+            mixing = f"{bm['same_batch']:.3f} ({bm['expected']:.3f})"
+            row += f"  {mixing:>23}  {_num(r['kmeans'].get('batch_ari', {}).get('mean')):>9}"
+        if scib:
+            sc = scib.get(name, {})
+            row += f"  {_num(sc.get('Batch correction')):>10}  {_num(sc.get('Bio conservation')):>8}"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def _num(x: Any) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -130,7 +216,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(Gaussian vectors, same genes and dimension). " + LABEL_FORMAT,
     )
     p.add_argument("--embeddings", action="append", required=True, metavar="[NAME=]FILE.npz", help="gene embeddings (repeatable)")
-    p.add_argument("--data-dir", default="../shared/data/genes", help="folder with gene_types_geneformer.csv.gz, gene2vec_ggi/, GO tables")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help=f"folder with the task files: classes reads DIR/{TASK_FILES['classes'][0]}, ggi reads DIR/gene2vec_ggi/"
+        f"{{train,test}}_{{text,label}}.txt, go reads DIR/{TASK_FILES['go'][0]} and DIR/{TASK_FILES['go'][1]}. "
+        f"Default: ${DATA_DIR_ENV} (the folder itself, or its genes/ subfolder); never the working directory. "
+        "A task whose files are missing is skipped with the missing path; if every task is skipped the exit status is 2",
+    )
     p.add_argument("--tasks", default="classes,ggi,go", help="comma-separated subset of classes,ggi,go,property (default: classes,ggi,go)")
     p.add_argument(
         "--labels", action="append", default=[], metavar="FILE", help="binary gene label file for the property task (repeatable)"
