@@ -18,8 +18,9 @@ GenePT-w's ``transform="counts"`` (the default) weights genes by the values *as 
 counts, library-size-normalised or log-normalised values are all legitimate inputs, and with L2
 rows raw counts equal library-size-normalised counts. ``transform="log1p"`` and
 ``"log1p_cp10k"`` apply the log (and library-size) normalisation themselves, so they expect raw
-counts: on data that is already log-normalised they would take the log twice. Raw counts are
-integers, so non-integer values under these transforms raise a warning (fractional counts from
+counts: on data that is already log-normalised they would take the log twice. Whether values
+look like raw counts is decided in one place, :func:`looks_like_counts` (non-negative whole
+numbers, not all zero, on the first rows); non-integer values under these transforms raise a warning (fractional counts from
 e.g. salmon/alevin are legitimate: the warning says so). GenePT-s only ranks genes within a cell,
 which any monotone normalisation leaves unchanged, so it expects no particular scale.
 """
