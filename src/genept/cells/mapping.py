@@ -1,0 +1,651 @@
+"""Reference mapping on arrays: match genes across panels and species, place cells, transfer labels.
+
+A labelled reference and an unlabelled query are placed in one space and each query cell takes the
+label of its reference neighbours, or ``"unassigned"``. Nothing here needs an AnnData
+(:func:`genept.tl.map_to_reference` is the AnnData face).
+
+How (each choice measured in ``benchmarks/results/reference_mapping.md``):
+
+1. **Genes.** :func:`match_genes` pairs the query's genes with the reference's by name or, across
+   species, through human orthologs (:class:`~genept.genes.ids.GeneResolver`). Only shared genes
+   are used from here on, so a 200-gene panel is compared with the reference on the same 200 genes.
+2. **Expression.** Raw counts and log-normalised values are both accepted
+   (:func:`expression_kind`); log values are turned back into normalised expression with
+   ``expm1`` (never logged twice) and every matrix is then normalised on the shared genes
+   (``log1p`` of counts per 10,000), so the library sizes of the two datasets are comparable
+   whatever genes each measured. Scaled (negative) values are refused.
+3. **Placement.** A GenePT-scaled map is fitted on the reference's shared genes
+   (:func:`fit_reference`): highly variable genes, scaling, principal axes, and the isometry into
+   the gene-text space. Both datasets are projected with the reference's statistics. Neighbours
+   are searched on the principal-axis scores, which have the same distances as the text-space
+   coordinates (the map is an isometry) at a fraction of the width.
+4. **Labels.** ``k`` nearest reference cells vote, weighted by ``1 / (distance + eps)``; the
+   confidence is the winning label's share of the votes.
+5. **Unassigned.** A cell is ``"unassigned"`` when its vote is uncertain (confidence below
+   ``min_confidence``, default 0.5: no majority) or when it is far from the reference. "Far" is
+   calibrated on the reference alone by leave-one-out: each reference cell's mean distance to
+   its ``k`` neighbours, divided by the median of its label, gives a ratio whose
+   ``distance_quantile`` (default 0.99) is the cut. A query cell's ratio (divided by the median of
+   its predicted label in the reference) is first divided by the query's own median ratio (at
+   least 1), which removes a shift that moves every cell (another study, species or state), so
+   only cells far *relative to the rest of the query* are unassigned. This assumes most query
+   cells are of types the reference knows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from genept.cells.scaled import ScaledProjection
+
+logger = logging.getLogger(__name__)
+
+UNASSIGNED = "unassigned"
+"""The label of a query cell whose neighbourhood is uncertain or far from the reference."""
+
+ExpressionKind = Literal["counts", "log"]
+
+
+# -- genes ----------------------------------------------------------------------------------------
+@dataclass
+class GeneMatch:
+    """Which query gene (column) is which reference gene.
+
+    Attributes
+    ----------
+    query_index, reference_index
+        Paired column indices, one pair per shared gene, in reference column order.
+    names
+        The reference's name of each shared gene.
+    route
+        ``"name"`` (same identifiers) or ``"ortholog"`` (both resolved to human symbols).
+    query_species, reference_species
+        As resolved (``"human"`` / ``"mouse"``).
+    n_query, n_reference
+        Genes of each input.
+    """
+
+    query_index: np.ndarray
+    reference_index: np.ndarray
+    names: np.ndarray
+    route: str
+    query_species: str
+    reference_species: str
+    n_query: int
+    n_reference: int
+
+    @property
+    def n_shared(self) -> int:
+        return int(len(self.names))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "route": self.route,
+            "query_species": self.query_species,
+            "reference_species": self.reference_species,
+            "n_query_genes": self.n_query,
+            "n_reference_genes": self.n_reference,
+            "n_shared_genes": self.n_shared,
+        }
+
+    def __str__(self) -> str:
+        via = "by name" if self.route == "name" else f"through {self.query_species} -> human <- {self.reference_species} orthologs"
+        return f"{self.n_shared:,} shared genes {via} ({self.n_query:,} in the query, {self.n_reference:,} in the reference)"
+
+
+def match_genes(
+    query_names: Sequence[Any],
+    reference_names: Sequence[Any],
+    *,
+    query_species: str = "auto",
+    reference_species: str = "auto",
+    resolver: Any = None,
+) -> GeneMatch:
+    """Pair the genes of a query with those of a reference, across panels and species.
+
+    Same species: identifiers are matched as written, and those left over are matched after
+    resolving both sides to HGNC symbols (so Ensembl ids meet symbols). Different species: both
+    sides are resolved to human symbols (mouse genes through their orthologs). A gene that
+    resolves to a symbol already taken keeps the first match only.
+
+    Parameters
+    ----------
+    query_names, reference_names
+        Gene identifiers of the two matrices' columns.
+    query_species, reference_species
+        ``"auto"`` (guessed from the identifiers), ``"human"`` or ``"mouse"``.
+    resolver
+        A :class:`~genept.genes.ids.GeneResolver` (default: the bundled one).
+
+    Raises
+    ------
+    ValueError
+        No shared gene (with what was tried and what to do).
+
+    Examples
+    --------
+    >>> m = match_genes(["CD3E", "LYZ", "XIST"], ["LYZ", "CD3E", "MS4A1"], query_species="human", reference_species="human")
+    >>> m.query_index.tolist(), m.reference_index.tolist(), m.names.tolist()
+    ([1, 0], [0, 1], ['LYZ', 'CD3E'])
+    """
+    from genept.genes.ids import GeneResolver
+
+    q = [str(g) for g in query_names]
+    r = [str(g) for g in reference_names]
+    species = []
+    for ids, sp_ in ((q, query_species), (r, reference_species)):
+        if sp_ not in ("auto", "human", "mouse"):
+            raise ValueError(f"species must be 'auto', 'human' or 'mouse', not {sp_!r}")
+        species.append(GeneResolver.guess_species(ids) if sp_ == "auto" else sp_)
+    qs, rs = species
+    qpos: dict[str, int] = {}
+    pairs: dict[int, int] = {}  # reference column -> query column
+    route = "name"
+    if qs == rs:
+        for i, g in enumerate(q):
+            qpos.setdefault(g, i)
+        for j, g in enumerate(r):
+            if g in qpos:
+                pairs[j] = qpos[g]
+    if qs != rs or len(pairs) < min(len(q), len(r)):
+        resolver = resolver or GeneResolver.default()
+        q_sym = resolver.to_symbols(q, species=qs)
+        r_sym = resolver.to_symbols(r, species=rs)
+        by_sym: dict[str, int] = {}
+        used_q = set(pairs.values())
+        for i, s in enumerate(q_sym):
+            if s is not None and i not in used_q:
+                by_sym.setdefault(s, i)
+        taken = {q_sym[i] for i in used_q if q_sym[i] is not None}
+        n_before = len(pairs)
+        for j, s in enumerate(r_sym):
+            if j in pairs or s is None or s in taken or s not in by_sym:
+                continue
+            pairs[j] = by_sym.pop(s)
+            taken.add(s)
+        if qs != rs and len(pairs) > n_before:
+            route = "ortholog"
+    if not pairs:
+        raise ValueError(
+            f"the query and the reference share no gene: the query has {len(q):,} genes like {', '.join(q[:3])} "
+            f"({qs}), the reference {len(r):,} like {', '.join(r[:3])} ({rs}), and resolving both to human symbols "
+            "(orthologs for mouse) found no common one. Put gene symbols or Ensembl ids in var_names, or pass "
+            "query_species= / reference_species= if the guess is wrong."
+        )
+    ref_idx = np.fromiter(sorted(pairs), dtype=np.int64)
+    qry_idx = np.fromiter((pairs[j] for j in ref_idx), dtype=np.int64, count=len(ref_idx))
+    names = np.asarray([r[j] for j in ref_idx], dtype=str)
+    return GeneMatch(qry_idx, ref_idx, names, route, qs, rs, len(q), len(r))
+
+
+# -- expression -----------------------------------------------------------------------------------
+def expression_kind(X: Any, *, where: str = "X", sample: int = 500) -> ExpressionKind:
+    """``"counts"`` or ``"log"`` (log-normalised), from the first ``sample`` cells; refuses scaled data.
+
+    Log-normalised data are non-negative with fractional values no larger than ``log1p`` of a
+    million (20); anything negative was scaled or centred and cannot be placed.
+
+    Examples
+    --------
+    >>> expression_kind(np.array([[0.0, 3.0], [1.0, 0.0]]))
+    'counts'
+    >>> expression_kind(np.log1p(np.array([[0.0, 3.0], [1.5, 0.0]])))
+    'log'
+    """
+    from genept.cells.validation import looks_like_counts
+
+    if looks_like_counts(X, sample=sample):
+        return "counts"
+    block = X[: min(sample, X.shape[0])]
+    data = block.data if sp.issparse(block) else np.asarray(block)
+    data = np.asarray(data, dtype=np.float64).ravel()
+    if data.size and np.isfinite(data).all() and data.min() >= 0 and data.max() <= 20 and data.max() > 0:
+        return "log"
+    lo = float(np.nanmin(data)) if data.size else 0.0
+    raise ValueError(
+        f"{where} holds neither raw counts nor log-normalised values (min {lo:.3g}, max "
+        f"{float(np.nanmax(data)) if data.size else 0.0:.3g}): scaled or centred data cannot be mapped. "
+        "Point layer= at the counts, or use_raw=True where adata.raw holds log-normalised values."
+    )
+
+
+def shared_counts(X: Any, columns: np.ndarray, kind: ExpressionKind) -> sp.csr_matrix:
+    """The shared-gene columns of ``X`` as counts (or ``expm1`` of log values), float32 CSR.
+
+    ``log1p`` of counts per 10,000 is then computed on these columns alone, so library sizes count
+    only the genes both datasets measured.
+
+    Examples
+    --------
+    >>> shared_counts(np.log1p(np.array([[1.0, 3.0, 7.0]])), np.array([2, 0]), "log").toarray().round(3).tolist()
+    [[7.0, 1.0]]
+    """
+    sub = X[:, columns] if not hasattr(X, "compute") else X[:, columns].compute()
+    sub = sp.csr_matrix(sub, dtype=np.float32)
+    if kind == "log":
+        sub.data = np.expm1(sub.data)  # back to normalised expression: the log is taken once, below
+    sub.eliminate_zeros()
+    return sub
+
+
+# -- reference ------------------------------------------------------------------------------------
+@dataclass
+class Reference:
+    """A labelled reference fitted for mapping: the map on the shared genes, the cells' scores, calibration.
+
+    Attributes
+    ----------
+    projection
+        The GenePT-scaled map fitted on the reference's shared genes (``gene_names`` = the
+        reference's names of those genes).
+    scores
+        ``(n_cells, k)`` principal-axis scores of the reference cells (the neighbour space).
+    labels
+        Label of each reference cell (str).
+    k
+        Neighbours that vote.
+    label_scale
+        Per label: median leave-one-out mean neighbour distance of its reference cells.
+    distance_cut
+        The ``distance_quantile`` of the reference's scaled distances (the "far" threshold).
+    loo_accuracy
+        Leave-one-out accuracy of the vote on the reference (how separable its labels are).
+    """
+
+    projection: ScaledProjection
+    scores: np.ndarray
+    labels: np.ndarray
+    k: int
+    label_scale: dict[str, float]
+    distance_cut: float
+    distance_quantile: float
+    loo_accuracy: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(set(self.labels.tolist()))
+
+    def text_map(self) -> np.ndarray:
+        """``(k, dim)``: scores to gene-text coordinates (``Y = scores @ text_map``; orthonormal rows)."""
+        return np.asarray(self.projection.components @ self.projection.weights, dtype=np.float32)
+
+
+def check_labels(labels: Any, n_cells: int, *, where: str = "reference labels") -> np.ndarray:
+    """Labels as strings; at least 2 classes, no missing value in use.
+
+    Examples
+    --------
+    >>> check_labels(["a", "b", "a"], 3).tolist()
+    ['a', 'b', 'a']
+    """
+    import pandas as pd
+
+    s = pd.Series(np.asarray(labels, dtype=object))
+    if len(s) != n_cells:
+        raise ValueError(f"{where}: {len(s)} labels for {n_cells} cells")
+    missing = s.isna()
+    if missing.all():
+        raise ValueError(f"{where} are all missing; pass the column that holds cell types")
+    values = s.astype(str).to_numpy()
+    values[missing.to_numpy()] = ""
+    classes = sorted(set(values[values != ""]))
+    if len(classes) < 2:
+        raise ValueError(
+            f"{where} have {len(classes)} class ({', '.join(classes) or 'none'}): label transfer needs at least 2 cell types "
+            "in the reference. Check the column name, or use zero-shot annotation (genept.tl.zero_shot_annotate) instead."
+        )
+    if UNASSIGNED in classes:
+        raise ValueError(f"{where} use the reserved label {UNASSIGNED!r}; rename or drop those cells")
+    return values
+
+
+def fit_reference(
+    X: Any,
+    labels: Any,
+    gene_vectors: np.ndarray | None = None,
+    *,
+    kind: ExpressionKind | None = None,
+    n_top_genes: int | None = 2000,
+    n_comps: int = 50,
+    k: int = 15,
+    distance_quantile: float = 0.99,
+    gene_names: Sequence[Any] | None = None,
+    where: str = "reference",
+) -> Reference:
+    """Fit the map on a reference's shared genes and calibrate the vote and the "far" cut on it.
+
+    Parameters
+    ----------
+    X
+        ``(n_cells, n_shared)`` reference expression on the shared genes (counts or log values;
+        see :func:`shared_counts`).
+    labels
+        Cell type of each reference cell; cells with a missing label are used for the map but
+        not as voters.
+    gene_vectors
+        ``(n_shared, dim)`` gene embeddings of the shared genes (zero rows for genes without one).
+        ``None``: an identity basis (neighbours and labels are the same; only the text-space
+        coordinates are not available).
+    kind
+        ``"counts"`` or ``"log"`` (default: :func:`expression_kind`).
+    n_top_genes, n_comps
+        Highly variable genes and principal axes of the map.
+    k
+        Voting neighbours.
+    distance_quantile
+        Quantile of the reference's own scaled neighbour distances above which a query cell is
+        far (see the module docstring).
+    gene_names
+        Names of the columns (stored with the map).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.poisson(lam, (40, 30)) for lam in (np.r_[np.full(15, 5), np.ones(15)], np.r_[np.ones(15), np.full(15, 5)])])
+    >>> ref = fit_reference(X.astype(np.float32), ["a"] * 40 + ["b"] * 40, n_comps=5, k=5)
+    >>> ref.classes, ref.loo_accuracy
+    (['a', 'b'], 1.0)
+    """
+    from genept.cells.scaled import fit_scaled
+
+    n = int(X.shape[0])
+    values = check_labels(labels, n)
+    kind = kind or expression_kind(X, where=where)
+    C = shared_counts(X, np.arange(X.shape[1]), kind)
+    if gene_vectors is None:
+        # Any full-rank basis will do: neighbours use the principal-axis scores, which the text map
+        # does not change (it is an isometry); a fixed seed keeps the stored map reproducible.
+        E = np.random.default_rng(0).standard_normal((X.shape[1], max(n_comps, 1))).astype(np.float32)
+    else:
+        E = np.asarray(gene_vectors, dtype=np.float32)
+    proj = fit_scaled(C, E, found=None if gene_vectors is not None else np.ones(X.shape[1], bool),
+                      n_top_genes=n_top_genes, n_comps=n_comps, where=where)  # fmt: skip
+    if gene_names is not None:
+        proj.gene_names = np.asarray([str(g) for g in gene_names], dtype=str)
+    S = project_scores(proj, C)
+    voters = values != ""
+    Sv, lv = S[voters], values[voters]
+    k_eff = int(min(k, len(lv) - 1))
+    dist, idx = knn(Sv, Sv, k_eff + 1, exclude_self=True)
+    pred, _ = vote(dist, lv[idx])
+    d_mean = dist.mean(axis=1)
+    scale = {c: float(np.median(d_mean[lv == c])) for c in sorted(set(lv))}
+    ratio = d_mean / np.maximum(np.array([scale[c] for c in lv]), 1e-12)
+    ref = Reference(
+        projection=proj,
+        scores=Sv,
+        labels=lv,
+        k=k_eff,
+        label_scale=scale,
+        distance_cut=float(np.quantile(ratio, distance_quantile)),
+        distance_quantile=float(distance_quantile),
+        loo_accuracy=float((pred == lv).mean()),
+        params={"kind": kind, "n_top_genes": -1 if n_top_genes is None else int(n_top_genes), "n_comps": int(n_comps), "k": k_eff},
+    )
+    return ref
+
+
+def project_scores(proj: ScaledProjection, C: Any, *, chunk_size: int = 5_000) -> np.ndarray:
+    """Principal-axis scores ``(z - center) @ components.T`` of counts on the map's genes (in its order)."""
+    out = np.empty((C.shape[0], proj.n_comps), dtype=np.float32)
+    P = np.ascontiguousarray(proj.components.T, dtype=np.float32)
+    for start in range(0, C.shape[0], chunk_size):
+        block = C[start : start + chunk_size]
+        Z = proj.scaled_block(block)
+        Z -= proj.center
+        out[start : start + chunk_size] = Z @ P
+    return out
+
+
+# -- neighbours and votes -------------------------------------------------------------------------
+def knn(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self: bool = False, chunk_size: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Euclidean ``k`` nearest neighbours by blocked matrix products (float32).
+
+    With ``exclude_self`` (query is the reference) each cell's own row is dropped and ``k - 1``
+    neighbours are returned.
+
+    Examples
+    --------
+    >>> d, i = knn(np.array([[0.0], [10.0]]), np.array([[1.0], [9.0], [0.5]]), 2)
+    >>> i.tolist(), d.round(2).tolist()
+    ([[2, 0], [1, 0]], [[0.5, 1.0], [1.0, 9.0]])
+    """
+    R = np.ascontiguousarray(reference, dtype=np.float32)
+    Q = np.ascontiguousarray(query, dtype=np.float32)
+    k = int(min(k, R.shape[0]))
+    r2 = np.einsum("ij,ij->i", R, R)
+    dists = np.empty((Q.shape[0], k), dtype=np.float32)
+    index = np.empty((Q.shape[0], k), dtype=np.int64)
+    for start in range(0, Q.shape[0], chunk_size):
+        q = Q[start : start + chunk_size]
+        d2 = q @ R.T
+        d2 *= -2.0
+        d2 += r2
+        d2 += np.einsum("ij,ij->i", q, q)[:, None]
+        if exclude_self:
+            rows = np.arange(len(q))
+            d2[rows, start + rows] = np.inf
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        dd = np.take_along_axis(d2, part, axis=1)
+        order = np.argsort(dd, axis=1, kind="stable")
+        index[start : start + len(q)] = np.take_along_axis(part, order, axis=1)
+        dists[start : start + len(q)] = np.sqrt(np.maximum(np.take_along_axis(dd, order, axis=1), 0.0))
+    if exclude_self:
+        return dists[:, :-1], index[:, :-1]
+    return dists, index
+
+
+def vote(dist: np.ndarray, neighbour_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance-weighted vote (weights ``1 / (d + eps)``): the winning label and its share of the votes.
+
+    Examples
+    --------
+    >>> vote(np.array([[1.0, 1.0, 2.0]]), np.array([["a", "b", "b"]]))
+    (array(['b'], dtype='<U1'), array([0.6]))
+    """
+    w = 1.0 / (dist.astype(np.float64) + 1e-6 * max(float(np.median(dist)), 1e-12))
+    classes, inv = np.unique(neighbour_labels, return_inverse=True)
+    inv = inv.reshape(neighbour_labels.shape)
+    tally = np.zeros((len(dist), len(classes)))
+    np.add.at(tally, (np.repeat(np.arange(len(dist)), dist.shape[1]), inv.ravel()), w.ravel())
+    best = tally.argmax(axis=1)
+    share = tally[np.arange(len(dist)), best] / tally.sum(axis=1)
+    return classes[best], np.round(share, 6)
+
+
+@dataclass
+class Transfer:
+    """Labels transferred to query cells.
+
+    Attributes
+    ----------
+    labels
+        Final label per cell (``"unassigned"`` where the rule fired).
+    predicted
+        The vote's winner before the rule (what a plain kNN would say).
+    confidence
+        The winner's share of the distance-weighted votes (0-1).
+    distance
+        Mean distance to the ``k`` reference neighbours divided by the predicted label's
+        reference scale and by the query's shift (compare with ``distance_cut``).
+    reason
+        ``""``, ``"uncertain"`` or ``"far"`` per cell.
+    shift
+        The query's median scaled distance (>= 1): how much farther the whole query sits from the
+        reference than the reference from itself.
+    """
+
+    labels: np.ndarray
+    predicted: np.ndarray
+    confidence: np.ndarray
+    distance: np.ndarray
+    reason: np.ndarray
+    shift: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def unassigned_rate(self) -> float:
+        return float((self.labels == UNASSIGNED).mean()) if len(self.labels) else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        import collections
+
+        return {
+            "n_cells": int(len(self.labels)),
+            "n_unassigned": int((self.labels == UNASSIGNED).sum()),
+            "n_uncertain": int((self.reason == "uncertain").sum()),
+            "n_far": int((self.reason == "far").sum()),
+            "shift": round(float(self.shift), 4),
+            "counts": dict(collections.Counter(self.labels.tolist()).most_common()),
+        }
+
+
+def transfer_labels(
+    query_scores: np.ndarray,
+    reference: Reference,
+    *,
+    min_confidence: float = 0.5,
+    unassigned: bool = True,
+    chunk_size: int = 2_000,
+) -> Transfer:
+    """kNN label transfer from a fitted :class:`Reference` with the ``unassigned`` rule.
+
+    Parameters
+    ----------
+    query_scores
+        ``(n_cells, k)`` query scores from :func:`project_scores` with the reference's map.
+    reference
+        From :func:`fit_reference`.
+    min_confidence
+        Below this vote share a cell is ``"uncertain"`` (default 0.5: no majority).
+    unassigned
+        ``False`` keeps every vote's winner (``labels == predicted``); confidence and distance
+        are still reported.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lam = [np.r_[np.full(15, 5), np.ones(15)], np.r_[np.ones(15), np.full(15, 5)]]
+    >>> X = np.vstack([rng.poisson(l, (40, 30)) for l in lam]).astype(np.float32)
+    >>> ref = fit_reference(X, ["a"] * 40 + ["b"] * 40, n_comps=5, k=5)
+    >>> Q = rng.poisson(lam[1], (5, 30)).astype(np.float32)
+    >>> out = transfer_labels(project_scores(ref.projection, shared_counts(Q, np.arange(30), "counts")), ref)
+    >>> out.labels.tolist()
+    ['b', 'b', 'b', 'b', 'b']
+    """
+    dist, idx = knn(query_scores, reference.scores, reference.k, chunk_size=chunk_size)
+    predicted, confidence = vote(dist, reference.labels[idx])
+    scale = np.array([reference.label_scale[c] for c in predicted]) if len(predicted) else np.zeros(0)
+    ratio = dist.mean(axis=1) / np.maximum(scale, 1e-12)
+    shift = float(max(np.median(ratio), 1.0)) if len(ratio) else 1.0
+    ratio = ratio / shift
+    reason = np.full(len(predicted), "", dtype=object)
+    if unassigned:
+        reason[confidence < min_confidence] = "uncertain"
+        reason[(ratio > reference.distance_cut) & (reason == "")] = "far"
+    labels = np.where(reason == "", predicted, UNASSIGNED).astype(object)
+    return Transfer(
+        labels=labels.astype(str),
+        predicted=predicted.astype(str),
+        confidence=confidence.astype(np.float32),
+        distance=ratio.astype(np.float32),
+        reason=reason.astype(str),
+        shift=shift,
+        params={"k": reference.k, "min_confidence": float(min_confidence), "distance_cut": reference.distance_cut,
+                "distance_quantile": reference.distance_quantile, "unassigned": bool(unassigned)},  # fmt: skip
+    )
+
+
+def map_arrays(
+    query_X: Any,
+    query_names: Sequence[Any],
+    reference_X: Any,
+    reference_names: Sequence[Any],
+    labels: Any,
+    gene_embeddings: Any = None,
+    *,
+    query_species: str = "auto",
+    reference_species: str = "auto",
+    n_top_genes: int | None = 2000,
+    n_comps: int = 50,
+    k: int = 15,
+    min_confidence: float = 0.5,
+    distance_quantile: float = 0.99,
+    unassigned: bool = True,
+) -> tuple[Transfer, np.ndarray, Reference, GeneMatch]:
+    """The whole mapping on arrays: match genes, fit the reference, project the query, transfer labels.
+
+    Returns
+    -------
+    ``(transfer, query_embedding, reference, match)``: the query embedding is in the gene-text
+    space when ``gene_embeddings`` is given, else the principal-axis scores.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> lam = [np.r_[np.full(15, 5), np.ones(15)], np.r_[np.ones(15), np.full(15, 5)]]
+    >>> R = np.vstack([rng.poisson(l, (40, 30)) for l in lam]).astype(np.float32)
+    >>> genes = [f"G{i}" for i in range(30)]
+    >>> Q = rng.poisson(lam[0], (4, 30))[:, ::2].astype(np.float32)       # a 15-gene panel
+    >>> out, Y, ref, m = map_arrays(Q, genes[::2], R, genes, ["a"] * 40 + ["b"] * 40, n_comps=5, k=5)
+    >>> m.n_shared, out.labels.tolist()
+    (15, ['a', 'a', 'a', 'a'])
+    """
+    match = match_genes(query_names, reference_names, query_species=query_species, reference_species=reference_species)
+    q_kind = expression_kind(query_X, where="query")
+    r_kind = expression_kind(reference_X, where="reference")
+    E = None
+    info: dict[str, Any] = {}
+    if gene_embeddings is not None:
+        from genept.cells.record import gene_embedding_info
+        from genept.embeddings import load_gene_embeddings
+
+        emb = load_gene_embeddings(gene_embeddings)
+        E, _ = emb.reindex(match.names.tolist(), species=match.reference_species)
+        info = gene_embedding_info(emb)
+    R = shared_counts(reference_X, match.reference_index, r_kind)
+    ref = fit_reference(R, labels, E, kind="counts", n_top_genes=n_top_genes, n_comps=n_comps, k=k,
+                        distance_quantile=distance_quantile, gene_names=match.names)  # fmt: skip
+    ref.params["reference_kind"] = r_kind
+    ref.params["gene_embeddings"] = info
+    Q = shared_counts(query_X, match.query_index, q_kind)
+    empty = np.asarray(Q[:, ref.projection.genes].sum(axis=1)).ravel() == 0
+    if empty.all():
+        raise ValueError(
+            f"no query cell expresses any of the {len(ref.projection.genes)} genes the reference map uses "
+            f"(e.g. {', '.join(match.names[ref.projection.genes[:5]])}); check the gene names and that the query holds expression"
+        )
+    S = project_scores(ref.projection, Q)
+    out = transfer_labels(S, ref, min_confidence=min_confidence, unassigned=unassigned)
+    if empty.any():  # no signal on the map's genes: nothing to vote on
+        out.labels[empty] = UNASSIGNED
+        out.reason[empty] = "no_expression"
+        out.confidence[empty] = 0.0
+    out.params["query_kind"] = q_kind
+    Y = S @ ref.text_map() if E is not None else S
+    return out, np.asarray(Y, dtype=np.float32), ref, match
+
+
+__all__ = [
+    "UNASSIGNED",
+    "GeneMatch",
+    "Reference",
+    "Transfer",
+    "check_labels",
+    "expression_kind",
+    "fit_reference",
+    "knn",
+    "map_arrays",
+    "match_genes",
+    "project_scores",
+    "shared_counts",
+    "transfer_labels",
+    "vote",
+]
