@@ -224,8 +224,14 @@ class GeneEmbeddings:
 
         Examples
         --------
-        >>> emb = GeneEmbeddings.from_pickle("GenePT_gene_embedding_ada_text.pickle")
-        >>> emb.save("genept_ada.npz")
+        >>> import pickle
+        >>> with open("genept.pickle", "wb") as fh:
+        ...     pickle.dump({"CD3E": [0.1, 0.2], "INS": [0.3, 0.4]}, fh)
+        >>> GeneEmbeddings.from_pickle("genept.pickle")
+        GeneEmbeddings(2 genes x 2, imported:genept.pickle)
+
+        Keys are kept as written; :func:`genept.embeddings.importers.read_genept` maps them to
+        HGNC symbols and reports how.
         """
         from genept.embeddings._readers import pickle_arrays
 
@@ -249,7 +255,9 @@ class GeneEmbeddings:
 
         Examples
         --------
-        >>> emb = GeneEmbeddings.from_table("gene_vectors.tsv.gz")
+        >>> pd.DataFrame({"d0": [0.1], "d1": [0.2]}, index=["CD3E"]).to_csv("gene_vectors.csv")
+        >>> GeneEmbeddings.from_table("gene_vectors.csv").genes.tolist()
+        ['CD3E']
         """
         from genept.embeddings._readers import table_arrays
 
