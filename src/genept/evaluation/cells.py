@@ -402,8 +402,9 @@ def cell_embeddings(
 
     Returns
     -------
-    ``(embeddings, info)``: ``{name: (n_obs, dim) float32}`` and ``{name: {"source", "dim",
-    "coverage"?}}``.
+    tuple
+        ``(embeddings, info)``: ``{name: (n_obs, dim) float32}`` and
+        ``{name: {"source", "dim", "coverage"?}}``.
 
     Examples
     --------
