@@ -329,6 +329,8 @@ def genept_s(
     top_k: int | None = 1000,
     prefix: str = DEFAULT_PREFIX,
     separator: str = " ",
+    windows: Literal["all", "first"] = "all",
+    pooling: Literal["mean", "rank"] = "mean",
     cache: bool | str | os.PathLike | None = True,
     species: str = "auto",
     chunk_size: int = 5_000,
@@ -339,8 +341,11 @@ def genept_s(
     """GenePT-s: the text embedding of a sentence of each cell's gene symbols, highest expression first.
 
     Zeros are dropped, ties keep ``var_names`` order, at most ``top_k`` genes, ``prefix`` in
-    front. Identical sentences are encoded once and, with ``cache``, never again. How many genes
-    the encoder actually reads (its token limit) is recorded.
+    front (:mod:`genept.cells.sentences`). A static (model2vec) encoder takes an exact sparse
+    fast path that reads every gene. An encoder with a token limit reads every ranked gene in
+    consecutive windows that fit the limit, pooled (``windows="all"``, default), or only what
+    fits in one cut string (``windows="first"``: the paper's behaviour). Identical texts are
+    encoded once and, with ``cache``, never again. How many genes were read is recorded.
 
     Parameters
     ----------
@@ -351,6 +356,9 @@ def genept_s(
         ``"openai:MODEL"``) or an encoder object.
     top_k, prefix, separator
         The sentence: number of genes (``None``: all expressed), text before, text between genes.
+    windows, pooling
+        ``"all"`` / ``"first"`` (see above); windows pooled by ``"mean"`` (weight = genes in the
+        window) or ``"rank"`` (gene at rank ``r`` weighs ``1 / log2(r + 1)``).
     cache
         Embedding cache: ``True`` (default file), a path, or ``False``/``None``.
     species, chunk_size, show_progress, where, obs_names
@@ -361,52 +369,46 @@ def genept_s(
     >>> import numpy as np
     >>> X = np.array([[0, 5, 1], [2, 0, 0]], dtype=np.float32)
     >>> Y, record = genept_s(X, ["CD3E", "CD19", "LYZ"], encoder="hashing", cache=False)
-    >>> Y.shape[0], record.coverage["n_distinct_sentences"]
-    (2, 2)
+    >>> Y.shape[0], record.coverage["fraction_genes_read"]
+    (2, 1.0)
     """
-    from genept.cells.sentences import TokenBudget, embed_sentences, iter_sentence_blocks, truncation_summary
+    from genept.cells.sentences import embed_cell_sentences
     from genept.cells.validation import check_empty_cells, check_inputs, check_var_names
-    from genept.encoders.base import EncodeStats
+    from genept.encoders import get_encoder
     from genept.genes.ids import GeneResolver
 
     start = time.perf_counter()
     n_obs = X.shape[0]
     check_inputs(X, var_names, n_obs=n_obs, where=where)
     n_dup = check_var_names(var_names, where=where)
-    enc = _encoder(encoder, cache)
+    enc = get_encoder("minilm" if encoder is None else encoder, cache=None if cache is False else cache)
     names = [str(v) for v in var_names]
     symbols = GeneResolver.default().to_symbols(names, species=species)
     words = [s or v for s, v in zip(symbols, names, strict=True)]
-    budget = TokenBudget(enc, words, prefix=prefix, separator=separator)
-    sentences: list[str] = []
-    n_genes, n_seen = [], []
-    for _, _, ranks, block_sentences in iter_sentence_blocks(
-        X, words, top_k=top_k, prefix=prefix, separator=separator, chunk_size=chunk_size,
-        show_progress=show_progress, where=where,
-    ):  # fmt: skip
-        sentences.extend(block_sentences)
-        n_genes.append(np.fromiter((len(r) for r in ranks), dtype=np.int64, count=len(ranks)))
-        n_seen.append(budget.genes_seen(ranks))
-    n_genes_all = np.concatenate(n_genes) if n_genes else np.zeros(0, dtype=np.int64)
-    n_seen_all = np.concatenate(n_seen) if n_seen else np.zeros(0, dtype=np.int64)
-    empty = n_genes_all == 0
-    check_empty_cells(empty, _names(obs_names, n_obs), where=where, why="no expressed gene (an empty sentence)")
-    before = EncodeStats(**enc.stats.to_dict())
     with _quiet_truncation_warnings():  # truncation is reported per cell in the record instead
-        Y, n_distinct = embed_sentences(sentences, enc, show_progress=show_progress)
-    after = enc.stats.to_dict()
-    Y[empty] = 0.0
-    truncation = truncation_summary(n_genes_all, n_seen_all, budget)
+        Y, stats = embed_cell_sentences(
+            X, words, enc, top_k=top_k, prefix=prefix, separator=separator, windows=windows, pooling=pooling,
+            chunk_size=chunk_size, show_progress=show_progress, where=where,
+        )  # fmt: skip
+    Y = np.asarray(Y, dtype=np.float32)
+    empty = stats.n_genes == 0
+    check_empty_cells(empty, _names(obs_names, n_obs), where=where, why="no expressed gene (an empty sentence)")
+    Y[empty] = 0.0  # no expressed gene: nothing to say about the cell
+    info = stats.to_dict()
+    truncation = info.pop("truncation")
+    encode_stats = info.pop("encode_stats")
     record = CellEmbeddingRecord(
         "GenePT-s",
-        {"top_k": -1 if top_k is None else int(top_k), "prefix": prefix, "separator": separator, "chunk_size": int(chunk_size)},
         {
-            "n_cells": int(len(sentences)),
+            "top_k": -1 if top_k is None else int(top_k), "prefix": prefix, "separator": separator,
+            "windows": windows, "pooling": pooling, "chunk_size": int(chunk_size),
+        },  # fmt: skip
+        {
+            **info,
             "n_genes": int(len(words)),
             "n_genes_resolved": int(sum(s is not None for s in symbols)),
             "n_genes_renamed_to_hgnc": int(sum(w != v for w, v in zip(words, names, strict=True))),
-            "n_empty_cells": int(empty.sum()),
-            "n_distinct_sentences": int(n_distinct),
+            "n_distinct_sentences": int(stats.n_texts),
             "n_duplicate_var_names": n_dup,
         },
         encoder={
@@ -414,7 +416,7 @@ def genept_s(
             "identity": str(enc.identity),
             "dim": int(enc.dim),
             "cache": str(getattr(getattr(enc, "cache", None), "path", "")),
-            "encode_stats": {k: int(after[k] - v) for k, v in before.to_dict().items()},
+            "encode_stats": encode_stats,
         },
         truncation=truncation,
     )
@@ -436,17 +438,6 @@ def _aligned(gene_embeddings: Any, var_names: Sequence[Any], species: str, where
     E, found = emb.reindex(var_names, species=species)
     check_gene_overlap(found, var_names, emb.genes, where=where)
     return emb, E, found
-
-
-def _encoder(encoder: Any, cache: Any):
-    from genept.encoders import get_encoder
-
-    enc = get_encoder("minilm" if encoder is None else encoder)
-    if cache is None or cache is False or type(enc).__name__ == "CachedEncoder":
-        return enc
-    from genept.encoders.cache import CachedEncoder
-
-    return CachedEncoder(enc, None if cache is True else cache)
 
 
 def _names(obs_names: Sequence[Any] | None, n: int) -> Sequence[Any]:

@@ -154,9 +154,15 @@ class CellEmbeddingRecord:
             lines.append(f"  encoder: {enc.get('identity', '?')}")
             n_cached = enc.get("encode_stats", {}).get("n_cached", 0)
             lines.append(f"  sentences: {int(cov.get('n_distinct_sentences', 0)):,} distinct; {int(n_cached):,} from the cache")
+            if "fraction_genes_read" in cov:
+                how = "exact static sum" if cov.get("path") == "static_sum" else f"windows={self.params.get('windows', '?')}"
+                lines.append(
+                    f"  genes read: {100 * float(cov['fraction_genes_read']):.1f}% of {int(cov.get('genes_in_sentences', 0)):,} "
+                    f"sentence genes ({how}; {float(cov.get('windows_per_cell_mean', 1)):.2f} texts per cell)"
+                )
             if tr.get("method") == "no_limit":
                 lines.append(f"  the encoder reads whole sentences (median {tr.get('genes_in_sentence_median', 0):g} genes)")
-            elif tr:
+            elif tr and int(tr.get("n_cells_truncated", 0)):
                 how = "counted with its tokenizer" if tr.get("method") == "tokenizer" else "estimated"
                 lines.append(
                     f"  the encoder reads {tr.get('max_tokens')} tokens: the first {tr.get('genes_seen_median', 0):g} genes "

@@ -37,7 +37,8 @@ def _embed_cells(args: argparse.Namespace) -> int:
         run = lambda a: tl.genept_w(a, args.genes, transform=args.transform or "counts", normalize=args.normalize, **common)  # noqa: E731
     else:
         run = lambda a: tl.genept_s(  # noqa: E731
-            a, args.encoder, top_k=None if args.top_k == 0 else args.top_k, cache=not args.no_cache, **common,
+            a, args.encoder, top_k=None if args.top_k == 0 else args.top_k, windows=args.windows, pooling=args.pooling,
+            cache=not args.no_cache, **common,
         )  # fmt: skip
     key = common["key_added"]
     adata = read_h5ad(src, backed="r" if args.backed else None)
@@ -79,6 +80,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-comps", type=int, default=50, help="scaled: principal components (default 50)")
     p.add_argument("--normalize", choices=["l2", "n_genes", "none"], default="l2", help="GenePT-w row normalisation (default l2)")
     p.add_argument("--top-k", type=int, default=1000, help="GenePT-s: genes per sentence (0: all expressed genes; default 1000)")
+    p.add_argument(
+        "--windows", choices=["all", "first"], default="all",
+        help="GenePT-s: all = read every ranked gene in windows within the encoder's token limit (default); "
+        "first = one string cut at the limit, as the GenePT paper",
+    )  # fmt: skip
+    p.add_argument("--pooling", choices=["mean", "rank"], default="mean", help="GenePT-s: how windows combine (default mean)")
     p.add_argument("--key-added", default=None, help="obsm key (default X_genept_scaled / X_genept_w / X_genept_s)")
     p.add_argument("--species", choices=["auto", "human", "mouse"], default="auto")
     p.add_argument("--backed", action="store_true", help="read X from disk in chunks (bounded memory)")

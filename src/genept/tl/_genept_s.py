@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from genept.cells.sentences import DEFAULT_PREFIX
 from genept.tl._cells import run_cell_tool
@@ -16,6 +16,8 @@ def genept_s(
     top_k: int | None = 1000,
     prefix: str = DEFAULT_PREFIX,
     separator: str = " ",
+    windows: Literal["all", "first"] = "all",
+    pooling: Literal["mean", "rank"] = "mean",
     cache: bool | str | os.PathLike | None = True,
     layer: str | None = None,
     use_raw: bool = False,
@@ -38,6 +40,10 @@ def genept_s(
         or an encoder object.
     top_k, prefix, separator
         Genes per sentence (default 1,000; ``None``: all expressed), text before, text between.
+    windows, pooling
+        ``"all"`` (default): every ranked gene is read, in windows that fit the encoder's token
+        limit, pooled by ``"mean"`` (default) or ``"rank"``; ``"first"``: one string cut by the
+        encoder, as the GenePT paper did. Static encoders read every gene exactly either way.
     cache
         Embedding cache: ``True`` (default file), a path, or ``False``/``None``.
     layer, use_raw, species, key_added, chunk_size, show_progress, copy
@@ -61,6 +67,6 @@ def genept_s(
 
     return run_cell_tool(
         adata, engine, key_added=key_added, layer=layer, use_raw=use_raw, copy=copy, species=species,
-        encoder=encoder, top_k=top_k, prefix=prefix, separator=separator, cache=cache, chunk_size=chunk_size,
+        encoder=encoder, top_k=top_k, prefix=prefix, separator=separator, windows=windows, pooling=pooling, cache=cache, chunk_size=chunk_size,
         show_progress=show_progress,
     )  # fmt: skip
