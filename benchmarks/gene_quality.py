@@ -214,6 +214,8 @@ def variants(c, genes: list[str]) -> dict:
     v = {
         "tfidf-256": lambda: get("tfidf-256"),
         "tfidf-512": lambda: get("tfidf-512"),
+        "tfidf-1024": lambda: get("tfidf-1024"),
+        "static+tfidf-1024": lambda: combine([get("static"), get("tfidf-1024")]),
         "minilm-windows": lambda: get("minilm-windows"),
         "minilm-windows-mean": lambda: get("minilm-windows-mean"),
         "minilm-windows+tfidf-256": lambda: combine([get("minilm-windows"), get("tfidf-256")]),
@@ -237,32 +239,93 @@ def variants(c, genes: list[str]) -> dict:
 
 
 def cmd_select(args: argparse.Namespace) -> None:
-    c = corpus()
+    c = corpus(go=args.go_text)
     genes = c.genes
     if not args.all_genes:
         genes = cached_genes(c, genes)
     log = OUT / "gene_quality_select.jsonl"
     v = variants(c, genes)
+    # GO-derived texts would see the GO task's labels: no GO task for them.
     for name in args.variants.split(","):
-        res = evaluate(v[name](), "valid", c, go=not args.no_go)
-        r = {**row(name, res), "n_genes": len(genes), "seconds": res["seconds"], "load": load(), "split": "valid"}
+        res = evaluate(v[name](), "valid", c, go=not (args.no_go or args.go_text))
+        label = f"{name}@go-text" if args.go_text else name
+        r = {**row(label, res), "n_genes": len(genes), "seconds": res["seconds"], "load": load(), "split": "valid"}
         print(json.dumps(r), flush=True)
         with log.open("a") as fh:
             fh.write(json.dumps(r) + "\n")
 
 
 def cmd_test(args: argparse.Namespace) -> None:
-    c = corpus()
+    c = corpus(go=args.go_text)
     genes = c.genes
     v = variants(c, genes)
     log = OUT / "gene_quality_test_touches.jsonl"
     for name in args.candidates.split(","):
         res = evaluate(v[name](), "test", c, go=False)
-        r = {**row(name, res), "n_genes": len(genes), "seconds": res["seconds"], "load": load(), "split": "test",
+        r = {**row(f"{name}@go-text" if args.go_text else name, res), "n_genes": len(genes), "seconds": res["seconds"], "load": load(), "split": "test",
              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
         print(json.dumps(r), flush=True)
         with log.open("a") as fh:
             fh.write(json.dumps(r) + "\n")
+
+
+def full_corpus():
+    """RefSeq texts + composed HGNC texts for every gene (GenePT's 15-class protocol needs all gene types)."""
+    from genept.genes.corpus import GeneCorpus, build_corpus
+    from genept.genes.sources.files import read_summary_table
+
+    path = OUT / "corpus_refseq_hgnc.json.gz"
+    if path.exists():
+        return GeneCorpus.load(path)
+    c = build_corpus(None, [read_summary_table(SUMMARIES)], compose_missing=True)
+    c.save(path)
+    return c
+
+
+def cmd_classes(args: argparse.Namespace) -> None:
+    """GenePT's functional classes (Ensembl types with > 75 embedded genes, LR, 70/30) on the full corpus."""
+    from genept.embeddings import embed_genes
+    from genept.evaluation.baselines import random_gene_embeddings
+    from genept.evaluation.genes import functional_classes, load_gene_types
+
+    c = full_corpus()
+    types = load_gene_types(DATA / "gene_types_geneformer.csv.gz")
+    log = OUT / "gene_quality_test_touches.jsonl"
+    for spec in args.encoders.split(","):
+        t0 = time.time()
+        emb = embed_genes(c, spec, cache=True, show_progress=False)
+        t_embed = time.time() - t0
+        for name, e in ((spec, emb), (f"random:{spec}", random_gene_embeddings(emb, seed=0))):
+            res = functional_classes(e, types, seed=0)
+            r = {"task": "classes", "name": name, "accuracy": round(res["accuracy"], 4), "f1_macro": round(res["f1_macro"], 4),
+                 "n_classes": len(res["classes"]), "n_test": res["n_test"], "n_genes": len(c), "embed_s": round(t_embed, 1),
+                 "load": load(), "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
+            print(json.dumps(r), flush=True)
+            with log.open("a") as fh:
+                fh.write(json.dumps(r) + "\n")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    """Tables (markdown) from the JSONL logs: every validation row, every test touch."""
+    def read(path):
+        return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+
+    sel = read(OUT / "gene_quality_select.jsonl")
+    touches = read(OUT / "gene_quality_test_touches.jsonl")
+    cols = ["sum", "sum_matched", "product", "product_matched", "control", "control_matched", "go_median", "eval_pair_fraction"]
+    lines = ["| lever | " + " | ".join(cols) + " | load |", "|---" * (len(cols) + 2) + "|"]
+    for r in sel:
+        lines.append(f"| {r['name']} | " + " | ".join(str(r.get(c, "–")) for c in cols) + f" | {r['load'].split(',')[0]} |")
+    lines += ["", "| test touch | " + " | ".join(cols[:-2] + ["eval_pair_fraction"]) + " | commit |", "|---" * (len(cols) + 1) + "|"]
+    for r in touches:
+        if r.get("task") == "classes":
+            continue
+        lines.append(f"| {r['name']} | " + " | ".join(str(r.get(c, "–")) for c in cols[:-2] + ["eval_pair_fraction"]) + f" | {r.get('commit')} |")
+    lines += ["", "| classes touch | accuracy | macro F1 | classes | test genes | genes embedded | embed s | commit |", "|---" * 8 + "|"]
+    for r in touches:
+        if r.get("task") == "classes":
+            lines.append(f"| {r['name']} | {r['accuracy']} | {r['f1_macro']} | {r['n_classes']} | {r['n_test']} | {r['n_genes']} | {r['embed_s']} | {r.get('commit')} |")
+    print("\n".join(lines))
 
 
 def main() -> None:
@@ -275,9 +338,16 @@ def main() -> None:
     p.add_argument("--variants", default="tfidf-256")
     p.add_argument("--all-genes", action="store_true", help="do not restrict to genes whose MiniLM windows are cached")
     p.add_argument("--no-go", action="store_true")
+    p.add_argument("--go-text", action="store_true", help="texts with GO term names (GO-derived; GGI only)")
     p.set_defaults(func=cmd_select)
+    p = sub.add_parser("classes", help="15 functional classes on the full HGNC corpus (one touch per encoder, logged)")
+    p.add_argument("--encoders", required=True, help="encoder specs, comma-separated (e.g. static+tfidf,tfidf)")
+    p.set_defaults(func=cmd_classes)
+    p = sub.add_parser("report", help="markdown tables from the logs")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("test", help="touch the test split once per candidate (logged)")
     p.add_argument("--candidates", required=True)
+    p.add_argument("--go-text", action="store_true", help="texts with GO term names (GO-derived)")
     p.set_defaults(func=cmd_test)
     args = ap.parse_args()
     args.func(args)

@@ -318,8 +318,11 @@ def embed_genes(
     if not len(corpus):
         raise ValueError("the corpus is empty; nothing to embed")
     enc = get_encoder(encoder, cache=cache, **encoder_kwargs)
-    before = EncodeStats(**enc.stats.to_dict())
     genes = corpus.genes
+    fit = getattr(enc, "fit_corpus", None)  # channels fitted on the corpus (TF-IDF + SVD): unsupervised
+    if callable(fit):
+        fit([corpus[g] for g in genes])
+    before = EncodeStats(**enc.stats.to_dict())
     vectors = enc.encode([corpus[g] for g in genes], show_progress=show_progress)
     after = enc.stats.to_dict()
     stats = {k: after[k] - v for k, v in before.to_dict().items()}
@@ -338,6 +341,10 @@ def embed_genes(
         "composed_genes": composed,
         "genept_version": __version__,
     }
+    for key, attr in (("channels", "channel_meta"), ("window_stats", "window_stats")):  # combined / windowed encoders
+        value = getattr(enc, attr, None)
+        if value is not None:
+            meta[key] = value() if callable(value) else dict(value)
     return GeneEmbeddings(genes, vectors, meta)
 
 
