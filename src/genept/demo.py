@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 import time
@@ -24,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from genept._utils import atomic_path, atomic_write
+from genept._serialize import dump_json
+from genept._utils import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -190,15 +190,6 @@ def run_demo(
         "files": sorted(["corpus.json.gz", f"genes_{encoder.split(':')[0]}.npz", "pbmc68k_genept.h5ad", *pngs]),
         "seconds": timings,
     }
-    with atomic_write(out / "summary.json", "w") as fh:
-        json.dump(summary, fh, indent=1, default=_json_default)
+    dump_json(out / "summary.json", summary)
     say(f"\nwrote {out}/: summary.json, {', '.join(summary['files'])}")
     return summary
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")

@@ -14,26 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-import numpy as np
+from genept._serialize import h5ad_safe
 
 METHODS = {"scaled": "GenePT-scaled", "w": "GenePT-w", "s": "GenePT-s"}
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-def _plain(value: Any) -> Any:
-    """A value ``write_h5ad`` accepts in ``uns``: no ``None``, plain Python scalars, nested dicts."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if value is None:
-        return ""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def gene_embedding_info(emb: Any) -> dict[str, Any]:
@@ -117,7 +104,7 @@ class CellEmbeddingRecord:
 
     def to_uns(self) -> dict[str, Any]:
         """A dict for ``adata.uns`` (``write_h5ad``-safe)."""
-        return _plain({f.name: getattr(self, f.name) for f in fields(self)})
+        return h5ad_safe({f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
     def from_uns(cls, value: Mapping[str, Any]) -> CellEmbeddingRecord:

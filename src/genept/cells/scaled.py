@@ -357,10 +357,13 @@ def fit_scaled(
 
     Examples
     --------
-    >>> E, found = gene_embeddings.reindex(adata.var_names)
-    >>> proj = fit_scaled(adata.X, E, found=found)
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.poisson(1.0, (50, 30)).astype(np.float32)       # raw counts, 30 genes
+    >>> E = rng.standard_normal((30, 8)).astype(np.float32)     # their gene embeddings
+    >>> proj = fit_scaled(X, E, n_top_genes=20, n_comps=4)
     >>> proj.weights.shape     # (n_hvg, dim)
-    (2000, 384)
+    (20, 8)
     """
     E = np.ascontiguousarray(gene_vectors, dtype=np.float32)
     if E.ndim != 2 or E.shape[0] != X.shape[1]:
@@ -481,11 +484,13 @@ def embed_scaled(
 
     Examples
     --------
-    >>> import anndata as ad
-    >>> adata = ad.read_h5ad("cells.h5ad", backed="r")       # raw counts
-    >>> E, found = gene_embeddings.reindex(adata.var_names)
-    >>> Y, stats = embed_scaled(adata.X, E, found=found)
-    >>> print(stats)
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.poisson(1.0, (50, 30)).astype(np.float32)
+    >>> E = rng.standard_normal((30, 8)).astype(np.float32)
+    >>> Y, stats = embed_scaled(X, E, n_top_genes=20, n_comps=4)
+    >>> Y.shape, stats.n_hvg, stats.n_comps
+    ((50, 8), 20, 4)
     """
     proj = fit_scaled(
         X, gene_vectors, found=found, transform=transform, n_top_genes=n_top_genes, n_comps=n_comps,
