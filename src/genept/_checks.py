@@ -17,15 +17,47 @@ from typing import Any
 
 
 class CacheLockedError(RuntimeError):
-    """Another process held a cache file's write lock for longer than the wait allowed."""
+    """Another process held a cache file's write lock for longer than the wait allowed.
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> with sqlite_errors("emb.sqlite", timeout=5):
+    ...     raise sqlite3.OperationalError("database is locked")
+    Traceback (most recent call last):
+    ...
+    genept._checks.CacheLockedError: emb.sqlite (genept embedding cache) is locked by another process (waited 5 s). ...
+    """
 
 
 class CacheWriteError(RuntimeError):
-    """A cache file could not be written (disk full, read-only file or folder, I/O error)."""
+    """A cache file could not be written (disk full, read-only file or folder, I/O error).
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> with sqlite_errors("emb.sqlite"):
+    ...     raise sqlite3.OperationalError("database or disk is full")
+    Traceback (most recent call last):
+    ...
+    genept._checks.CacheWriteError: cannot write emb.sqlite (genept embedding cache): the disk is full. ...
+    """
 
 
 class CacheCorruptError(ValueError):
-    """A file at a cache path is not a usable SQLite database."""
+    """A file at a cache path is not a usable SQLite database.
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> from pathlib import Path
+    >>> _ = Path("bad.sqlite").write_text("not a database " * 20)
+    >>> with sqlite_errors("bad.sqlite"):
+    ...     sqlite3.connect("bad.sqlite").execute("select 1 from sqlite_master")
+    Traceback (most recent call last):
+    ...
+    genept._checks.CacheCorruptError: bad.sqlite is not a usable genept embedding cache (file is not a database). ...
+    """
 
 
 @contextlib.contextmanager
@@ -53,8 +85,14 @@ def sqlite_errors(path: str | os.PathLike, *, what: str = "genept embedding cach
 
     Examples
     --------
-    >>> with sqlite_errors("emb.sqlite"):
-    ...     pass
+    >>> import sqlite3
+    >>> with sqlite_errors("emb.sqlite"), sqlite3.connect("emb.sqlite") as db:
+    ...     _ = db.execute("create table t (x)")
+    >>> with sqlite_errors("emb.sqlite", timeout=5):
+    ...     raise sqlite3.OperationalError("database is locked")
+    Traceback (most recent call last):
+    ...
+    genept._checks.CacheLockedError: emb.sqlite (genept embedding cache) is locked by another process (waited 5 s). ...
     """
     path = Path(path)
     try:
@@ -85,6 +123,20 @@ def sqlite_errors(path: str | os.PathLike, *, what: str = "genept embedding cach
 def read_h5ad(path: str | os.PathLike, *, backed: str | None = None, what: str = "input") -> Any:
     """``anndata.read_h5ad`` with a clear error for a missing, truncated or non-AnnData file.
 
+    Parameters
+    ----------
+    path
+        The ``.h5ad`` file.
+    backed
+        ``None`` reads everything into memory; ``"r"`` leaves ``X`` on disk (read by blocks).
+    what
+        What the file is, named in the messages (``"input"``, ``"reference"``).
+
+    Returns
+    -------
+    anndata.AnnData
+        As ``anndata.read_h5ad`` returns it.
+
     Raises
     ------
     FileNotFoundError
@@ -95,7 +147,15 @@ def read_h5ad(path: str | os.PathLike, *, backed: str | None = None, what: str =
 
     Examples
     --------
-    >>> adata = read_h5ad("cells.h5ad", backed="r")
+    >>> import anndata as ad
+    >>> ad.AnnData(np.ones((3, 2), dtype=np.float32)).write_h5ad("cells.h5ad")
+    >>> read_h5ad("cells.h5ad", backed="r").shape
+    (3, 2)
+    >>> _ = open("cut.h5ad", "w").write("x")
+    >>> read_h5ad("cut.h5ad")
+    Traceback (most recent call last):
+    ...
+    ValueError: cut.h5ad (1 bytes) is not a readable .h5ad AnnData file (OSError: ...). If it was cut short ...
     """
     import anndata as ad
 

