@@ -25,11 +25,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from genept._utils import atomic_write
 from genept.genes.facts import GeneFacts
+
+if TYPE_CHECKING:
+    from genept.genes.ids import GeneResolver, Species
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,25 @@ class TextTemplate:
 
     Each line of ``pattern`` is dropped when every field it uses is empty, so a gene without a
     summary does not get a dangling "Summary:" line.
+
+    Parameters
+    ----------
+    name, version
+        The template's identity (:attr:`id`), recorded in every corpus it renders.
+    pattern
+        One line per field group; ``{field}`` placeholders as above.
+    max_aliases, max_go_terms
+        At most this many aliases / GO term names are written.
+
+    Examples
+    --------
+    >>> ins = GeneFacts("INS", full_name="insulin", summary="This gene encodes insulin.")
+    >>> print(TextTemplate().render(ins))
+    Gene symbol: INS
+    Full name: insulin
+    Summary: This gene encodes insulin.
+    >>> TextTemplate(name="short", pattern="{symbol}: {full_name}").render(ins)
+    'INS: insulin'
     """
 
     name: str = "ncbi-page"
@@ -62,9 +85,17 @@ class TextTemplate:
 
     @property
     def id(self) -> str:
+        """``name@version``, e.g. ``ncbi-page@1``."""
         return f"{self.name}@{self.version}"
 
     def render(self, facts: GeneFacts) -> str:
+        """The text of one gene (lines whose fields are all empty left out; ``""`` when nothing is known).
+
+        Examples
+        --------
+        >>> SUMMARY_ONLY.render(GeneFacts("INS", full_name="insulin", summary="Encodes insulin."))
+        'Encodes insulin.\\nINS insulin'
+        """
         import string
 
         values = {
@@ -99,12 +130,40 @@ def _sha256(text: str) -> str:
 class GeneCorpus:
     """Canonical gene symbol -> text, with per-gene provenance.
 
+    Made by :func:`build_corpus` (or :func:`corpus_from_facts`); saved and read with
+    :meth:`save` / :meth:`load`. Indexing by gene gives its text.
+
+    Parameters
+    ----------
+    texts
+        Gene -> text, in corpus order.
+    provenance
+        One row per gene (index ``gene``): ``source``, ``version``, ``composed`` (no written
+        summary: text made from structured facts) and ``sha256`` of the text.
+    template
+        The template that rendered the texts.
+    created
+        ISO time of creation (UTC).
+
     Examples
     --------
-    >>> from genept.genes.corpus import GeneCorpus
-    >>> corpus = GeneCorpus.load("corpus.json.gz")
-    >>> corpus["CD3E"][:60]
-    >>> corpus.provenance.head()
+    >>> from genept.genes.corpus import GeneCorpus, corpus_from_facts
+    >>> from genept.genes.facts import GeneFacts
+    >>> corpus = corpus_from_facts({
+    ...     "INS": GeneFacts("INS", summary="This gene encodes insulin.", source="refseq", version="r220"),
+    ...     "GCG": GeneFacts("GCG", full_name="glucagon", source="hgnc"),
+    ... })
+    >>> corpus.genes, corpus.composed
+    (['INS', 'GCG'], ['GCG'])
+    >>> corpus["GCG"]
+    'Gene symbol: GCG\\nFull name: glucagon'
+    >>> GeneCorpus.load(corpus.save("corpus.json.gz")).hash == corpus.hash
+    True
+    >>> corpus.provenance[["source", "composed"]]
+          source  composed
+    gene
+    INS   refseq     False
+    GCG     hgnc      True
     """
 
     texts: dict[str, str]
@@ -128,6 +187,7 @@ class GeneCorpus:
 
     @property
     def genes(self) -> list[str]:
+        """The genes, in corpus order."""
         return list(self.texts)
 
     @property
@@ -144,10 +204,29 @@ class GeneCorpus:
         return self.provenance.index[self.provenance["composed"].astype(bool)].tolist()
 
     def subset(self, genes: Iterable[str]) -> GeneCorpus:
+        """The corpus restricted to ``genes`` (in that order; genes it lacks are skipped).
+
+        Examples
+        --------
+        >>> corpus = corpus_from_facts({g: GeneFacts(g, full_name=g.lower()) for g in ["INS", "GCG", "SST"]})
+        >>> corpus.subset(["SST", "INS", "XYZ"]).genes
+        ['SST', 'INS']
+        """
         keep = [g for g in genes if g in self.texts]
         return GeneCorpus({g: self.texts[g] for g in keep}, self.provenance.loc[keep], self.template, self.created)
 
     def summary(self) -> str:
+        """One line per source: how many genes have written and composed texts.
+
+        Examples
+        --------
+        >>> facts = {"INS": GeneFacts("INS", summary="Encodes insulin.", source="refseq"),
+        ...          "GCG": GeneFacts("GCG", full_name="glucagon", source="hgnc")}
+        >>> print(corpus_from_facts(facts).summary())  # doctest: +ELLIPSIS
+        GeneCorpus: 2 genes, template ncbi-page@1, hash ...
+          hgnc                 composed         1
+          refseq               written          1
+        """
         by_source = self.provenance.groupby(["source", "composed"]).size()
         lines = [f"GeneCorpus: {len(self):,} genes, template {self.template.id}, hash {self.hash[:12]}"]
         for (src, comp), n in by_source.items():
@@ -156,6 +235,14 @@ class GeneCorpus:
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """The file content of :meth:`save` (see the module docstring) as plain values.
+
+        Examples
+        --------
+        >>> d = corpus_from_facts({"INS": GeneFacts("INS", summary="Encodes insulin.")}).to_dict()
+        >>> d["format"], d["template"]["name"], d["genes"][0]["composed"]
+        ('genept.corpus', 'ncbi-page', False)
+        """
         prov = self.provenance.reindex(list(self.texts))
         genes = [
             {"gene": g, "text": t, "source": str(src), "version": str(ver), "composed": bool(comp), "sha256": str(sha)}
@@ -173,7 +260,10 @@ class GeneCorpus:
         }
 
     def save(self, path: str | Path) -> Path:
-        """Write the corpus as JSON (gzip-compressed when the name ends in ``.gz``), atomically."""
+        """Write the corpus as JSON (gzip-compressed when the name ends in ``.gz``), atomically.
+
+        Returns the path written. Examples: see :class:`GeneCorpus`.
+        """
         path = Path(path)
         payload = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
         if path.suffix == ".gz":
@@ -184,7 +274,22 @@ class GeneCorpus:
 
     @classmethod
     def load(cls, path: str | Path) -> GeneCorpus:
-        """Read a corpus written by :meth:`save`; checks the format and every text's hash."""
+        """Read a corpus written by :meth:`save`; checks the format and every text's hash.
+
+        Raises ``ValueError`` (saying to rebuild it) for a file that is not a genept corpus, was
+        written by a newer genept, or whose texts do not match their recorded hashes.
+
+        Examples
+        --------
+        >>> path = corpus_from_facts({"INS": GeneFacts("INS", summary="Encodes insulin.")}).save("c.json")
+        >>> GeneCorpus.load(path)["INS"]
+        'Gene symbol: INS\\nSummary: Encodes insulin.'
+        >>> _ = path.write_text('{"format": "something else"}')
+        >>> GeneCorpus.load(path)
+        Traceback (most recent call last):
+        ...
+        ValueError: c.json is not a genept corpus (expected format 'genept.corpus').
+        """
         path = Path(path)
         try:
             raw = path.read_bytes()
@@ -230,7 +335,19 @@ def corpus_from_facts(
     facts: Mapping[str, GeneFacts],
     template: TextTemplate = DEFAULT_TEMPLATE,
 ) -> GeneCorpus:
-    """Render facts into a corpus. A gene is *composed* when it has no written summary."""
+    """Render facts into a corpus. A gene is *composed* when it has no written summary.
+
+    Facts are used as given (no identifier resolution; :func:`build_corpus` does that). A gene
+    whose text renders empty is left out.
+
+    Examples
+    --------
+    >>> corpus = corpus_from_facts({"INS": GeneFacts("INS", summary="Encodes insulin.", source="refseq"),
+    ...                             "GCG": GeneFacts("GCG", full_name="glucagon", source="hgnc"),
+    ...                             "EMPTY": GeneFacts("")})
+    >>> corpus.genes, corpus.composed
+    (['INS', 'GCG'], ['GCG'])
+    """
     texts: dict[str, str] = {}
     rows = []
     for gene, f in facts.items():
@@ -244,7 +361,15 @@ def corpus_from_facts(
 
 
 def merge_facts(*layers: Mapping[str, GeneFacts]) -> dict[str, GeneFacts]:
-    """Merge fact layers; earlier layers win field by field, later ones fill the gaps."""
+    """Merge fact layers; earlier layers win field by field, later ones fill the gaps.
+
+    Examples
+    --------
+    >>> merged = merge_facts({"INS": GeneFacts("INS", summary="Encodes insulin.", source="refseq")},
+    ...                      {"INS": GeneFacts("INS", full_name="insulin", summary="other", source="hgnc")})
+    >>> merged["INS"].summary, merged["INS"].full_name, merged["INS"].source
+    ('Encodes insulin.', 'insulin', 'refseq')
+    """
     out: dict[str, GeneFacts] = {}
     for layer in layers:
         for gene, f in layer.items():
@@ -258,8 +383,8 @@ def build_corpus(
     *,
     template: TextTemplate = DEFAULT_TEMPLATE,
     compose_missing: bool = True,
-    resolver=None,
-    species: str = "auto",
+    resolver: GeneResolver | None = None,
+    species: Species = "auto",
 ) -> GeneCorpus:
     """Build a corpus for ``genes`` from fact sources, composing text where no summary exists.
 
@@ -285,14 +410,32 @@ def build_corpus(
 
     Returns
     -------
-    A :class:`GeneCorpus` keyed by HGNC symbol, in the order of ``genes`` (duplicates and
-    identifiers that do not resolve dropped; see :func:`~genept.genes.ids.coverage_report`).
+    GeneCorpus
+        Keyed by HGNC symbol, in the order of ``genes`` (duplicates and identifiers that do not
+        resolve dropped; see :func:`~genept.genes.ids.coverage_report`).
 
     Examples
     --------
+    One written summary from your own source; the other genes get texts composed from the
+    bundled HGNC facts (an Ensembl id and a lower-case symbol resolve, a made-up name does not):
+
     >>> from genept.genes.corpus import build_corpus
+    >>> mine = {"CD3E": GeneFacts("CD3E", summary="Part of the T-cell receptor-CD3 complex.", source="mine")}
+    >>> corpus = build_corpus(["CD3E", "ins", "ENSG00000115263", "not_a_gene"], [mine])
+    >>> corpus.genes, corpus.composed
+    (['CD3E', 'INS', 'GCG'], ['INS', 'GCG'])
+    >>> print(corpus["CD3E"])
+    Gene symbol: CD3E
+    Full name: CD3 epsilon subunit of T-cell receptor complex
+    Gene type: protein coding
+    Also known as: CD3epsilon, CD3-epsilon
+    Summary: Part of the T-cell receptor-CD3 complex.
+
+    With the RefSeq summaries of the shared data instead:
+
+    >>> # skipped: needs refseq_summaries_human_r220.tsv.gz from ../shared/data
     >>> from genept.genes.sources.files import read_summary_table
-    >>> corpus = build_corpus(adata.var_names, [read_summary_table("refseq_summaries.tsv.gz")])
+    >>> corpus = build_corpus(["CD3E", "INS"], [read_summary_table("refseq_summaries_human_r220.tsv.gz")])  # doctest: +SKIP
     """
     from genept.genes.ids import GeneResolver
     from genept.genes.sources.hgnc import hgnc_facts
