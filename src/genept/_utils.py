@@ -139,15 +139,25 @@ def progress(iterable=None, *, total: int | None = None, desc: str = "", disable
     if setting == "0":
         disable = True
     if disable:
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm
 
         return tqdm(iterable, total=total, desc=desc, disable=True)
     interactive = getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules
     if setting == "1" or interactive:
-        from tqdm.auto import tqdm
-
-        return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)
+        return _tqdm_class()(iterable, total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)
     return _StageLine(iterable, total=total, desc=desc, unit=unit)
+
+
+def _tqdm_class() -> type:
+    """tqdm.auto (a widget in notebooks), or the text bar where a notebook lacks ipywidgets (no TqdmWarning)."""
+    import importlib.util
+    import sys
+
+    if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is None:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
 
 
 class _StageLine:
