@@ -45,11 +45,11 @@ dist: $(VENV)/.installed
 	$(PY) -m build --outdir build/dist .
 
 # Install the wheel as a user would (fresh venv, no editable install, run outside the source tree) and run it.
+# The base install needs no torch (only the [local] extra does), so none is installed here.
 install-check: dist
 	rm -rf build/wheel-venv
 	$(PYTHON) -m venv build/wheel-venv
 	build/wheel-venv/bin/python -m pip install --quiet --upgrade pip
-	build/wheel-venv/bin/python -m pip install --quiet torch==2.13.0
 	build/wheel-venv/bin/python -m pip install --quiet build/dist/genept-*.whl
 	cd /tmp && PYTHONPATH= $(CURDIR)/build/wheel-venv/bin/python -c "import genept, sys; \
 		assert 'site-packages' in genept.__file__, genept.__file__; print('genept', genept.__version__, 'from', genept.__file__)"
