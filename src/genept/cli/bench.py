@@ -1,6 +1,7 @@
 """``genept bench genes|cells``: score embeddings against baselines and write a report folder.
 
-The folder holds ``report.md`` (tables, UMAPs, confusion matrices), the PNGs, and
+The folder holds ``report.md`` (tables, UMAPs, confusion matrices), ``report.html`` (the same
+report as one self-contained page, figures embedded, readable offline), the PNGs, and
 ``results.json`` with every number, the seeds, package versions, the command and git commit.
 """
 
@@ -206,14 +207,20 @@ def _num(x: Any) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    bench = sub.add_parser("bench", help="evaluate gene or cell embeddings against baselines; write a report")
+    bench = sub.add_parser(
+        "bench",
+        help="evaluate gene or cell embeddings against baselines; write a report (report.md, report.html, results.json)",
+    )
     bsub = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
 
     p = bsub.add_parser(
         "genes",
         help="gene-level tasks: gene types, gene-gene interactions, GO terms, binary properties",
         description="Score gene embeddings on gene-level tasks, each beside a random-embedding control "
-        "(Gaussian vectors, same genes and dimension). " + LABEL_FORMAT,
+        "(Gaussian vectors, same genes and dimension). Task files come from --data-dir or $"
+        + DATA_DIR_ENV
+        + ", never from the working directory. "
+        + LABEL_FORMAT,
     )
     p.add_argument("--embeddings", action="append", required=True, metavar="[NAME=]FILE.npz", help="gene embeddings (repeatable)")
     p.add_argument(
