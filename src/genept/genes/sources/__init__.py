@@ -17,8 +17,31 @@ from genept.genes.facts import GeneFacts
 def load_source(spec: str, *, cache_dir: str | Path | None = None, genes: list[str] | None = None) -> Mapping[str, GeneFacts]:
     """Load a source from a command-line spec.
 
-    ``refseq:FILE`` / ``table:FILE[:GENE_COL:TEXT_COL]`` / ``genept-json:FILE`` /
-    ``go:ANNOTATIONS[:TERMS]`` / ``ncbi`` (needs ``genes``; uses ``NCBI_API_KEY`` if set).
+    Parameters
+    ----------
+    spec
+        ``refseq:FILE`` / ``table:FILE[:GENE_COL:TEXT_COL]`` / ``genept-json:FILE`` /
+        ``go:ANNOTATIONS[:TERMS]`` / ``ncbi`` (needs ``genes``; uses ``NCBI_API_KEY`` if set).
+    cache_dir
+        Where the ``ncbi`` source caches responses (the genept cache root when ``None``).
+    genes
+        The genes to fetch, for ``ncbi`` only.
+
+    Returns
+    -------
+    Mapping[str, GeneFacts]
+        Gene identifier (as the source writes it) -> facts.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("texts.csv").write_text("ensembl,description\\nENSG00000254647,The insulin gene.\\n")
+    >>> load_source("table:texts.csv:ensembl:description")["ENSG00000254647"].summary
+    'The insulin gene.'
+    >>> load_source("wiki:texts.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown source 'wiki:texts.csv'; use refseq:FILE, table:FILE[:GENE_COL:TEXT_COL], genept-json:FILE, go:FILE[:TERMS] or ncbi
     """
     kind, _, rest = spec.partition(":")
     if kind in ("refseq", "table"):

@@ -24,7 +24,29 @@ def _gene_type(value: str) -> str:
 def read_genept_json(path: str | Path, *, version: str = "") -> dict[str, GeneFacts]:
     """GenePT's published ``{symbol: text}`` JSON (e.g. ``NCBI_summary_of_genes.json`` on Zenodo).
 
-    The texts are used as written summaries (they already hold the NCBI page block).
+    The texts are used as written summaries (they already hold the NCBI page block). Empty
+    texts are left out; ``.gz`` files are read compressed.
+
+    Parameters
+    ----------
+    path
+        The JSON file.
+    version
+        Recorded as each gene's ``version`` (the file name when empty).
+
+    Returns
+    -------
+    dict[str, GeneFacts]
+        Key as written -> facts with ``source="genept-json"``.
+
+    Examples
+    --------
+    >>> import json
+    >>> from pathlib import Path
+    >>> _ = Path("ncbi.json").write_text(json.dumps({"INS": "Gene Symbol INS ... encodes insulin.", "GCG": " "}))
+    >>> facts = read_genept_json("ncbi.json")
+    >>> list(facts), facts["INS"].source, facts["INS"].version
+    (['INS'], 'genept-json', 'ncbi.json')
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -55,21 +77,48 @@ def read_summary_table(
     whose gene cell is empty is keyed by the next identifier column it has (``entrez_id``,
     ``ensembl_id``); a later row with the same key fills only what the earlier one lacks.
 
-    Examples
-    --------
-    >>> from genept.genes.sources.files import read_summary_table
-    >>> refseq = read_summary_table("refseq_summaries_human_r220.tsv.gz")
-    >>> refseq["CD3E"].summary[:40]
-    'The protein encoded by this gene is the '
-    >>> mine = read_summary_table("my_texts.csv", gene_column="ensembl", text_column="description")
-
     Parameters
     ----------
+    path
+        The table; ``.csv`` (optionally ``.csv.gz``) is comma-separated, anything else tabs.
     gene_column
         Column with gene identifiers (symbols, Ensembl or Entrez ids). Guessed from
         ``symbol``, ``gene``, ``gene_symbol``, ``gene_name``, ``entrez_id``, ``ensembl_id``.
     text_column
         Column with the text. Guessed from ``summary``, ``text``, ``description``.
+    source
+        Recorded as each gene's ``source``; ``"refseq"`` when the file name says so, else
+        ``"file"``.
+    version
+        Recorded as each gene's ``version`` (the file name without ``.gz`` when empty).
+
+    Returns
+    -------
+    dict[str, GeneFacts]
+        Identifier as written -> facts (``full_name`` and ``gene_type`` too when the table has
+        those columns).
+
+    Examples
+    --------
+    A RefSeq-style table, read without options; the second row has no symbol and is keyed by
+    its Entrez id:
+
+    >>> from pathlib import Path
+    >>> from genept.genes.sources.files import read_summary_table
+    >>> _ = Path("refseq_r220.tsv").write_text(
+    ...     "symbol\\tfull_name\\tgene_type\\tentrez_id\\tsummary\\n"
+    ...     "INS\\tinsulin\\tprotein-coding\\t3630\\tThis gene encodes insulin.\\n"
+    ...     "\\tnew gene\\tncRNA\\t999999\\tA new RNA.\\n")
+    >>> refseq = read_summary_table("refseq_r220.tsv")
+    >>> list(refseq), refseq["INS"].gene_type, refseq["999999"].gene_type, refseq["INS"].source
+    (['INS', '999999'], 'protein coding', 'non-coding RNA', 'refseq')
+
+    Any other table, with the columns named:
+
+    >>> _ = Path("my_texts.csv").write_text("ensembl,description\\nENSG00000254647,The insulin gene.\\n")
+    >>> mine = read_summary_table("my_texts.csv", gene_column="ensembl", text_column="description")
+    >>> mine["ENSG00000254647"].summary
+    'The insulin gene.'
     """
     path = Path(path)
     name = path.name.removesuffix(".gz")

@@ -24,6 +24,18 @@ def hgnc_facts(genes: Iterable[str] | None = None, resolver: GeneResolver | None
         Approved HGNC symbols to include; all approved genes when ``None``.
     resolver
         Where the table comes from; the bundled default when ``None``.
+
+    Returns
+    -------
+    dict[str, GeneFacts]
+        Symbol -> facts (``source="hgnc"``, ``version`` the HGNC release); symbols that are
+        not approved are left out.
+
+    Examples
+    --------
+    >>> facts = hgnc_facts(["INS", "not_a_gene"])
+    >>> list(facts), facts["INS"].full_name, facts["INS"].gene_type, facts["INS"].aliases
+    (['INS'], 'insulin', 'protein coding', ('IDDM2', 'IDDM1'))
     """
     resolver = resolver or GeneResolver.default()
     table = resolver.table
