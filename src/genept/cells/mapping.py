@@ -266,6 +266,7 @@ class Reference:
     distance_cut: float
     distance_quantile: float
     loo_accuracy: float
+    residual: np.ndarray | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -369,13 +370,13 @@ def fit_reference(
                       n_top_genes=n_top_genes, n_comps=n_comps, where=where)  # fmt: skip
     if gene_names is not None:
         proj.gene_names = np.asarray([str(g) for g in gene_names], dtype=str)
-    S = project_scores(proj, C)
+    S, res = project_scores(proj, C, residual=True)
     voters = values != ""
-    Sv, lv = S[voters], values[voters]
+    Sv, lv, rv = S[voters], values[voters], res[voters]
     k_eff = int(min(k, len(lv) - 1))
     dist, idx = knn(Sv, Sv, k_eff + 1, exclude_self=True)
     pred, _ = vote(dist, lv[idx])
-    d_mean = dist.mean(axis=1)
+    d_mean = full_distance(dist, rv, rv[idx])
     scale = {c: float(np.median(d_mean[lv == c])) for c in sorted(set(lv))}
     ratio = d_mean / np.maximum(np.array([scale[c] for c in lv]), 1e-12)
     ref = Reference(
@@ -387,21 +388,39 @@ def fit_reference(
         distance_cut=float(np.quantile(ratio, distance_quantile)),
         distance_quantile=float(distance_quantile),
         loo_accuracy=float((pred == lv).mean()),
+        residual=rv,
         params={"kind": kind, "n_top_genes": -1 if n_top_genes is None else int(n_top_genes), "n_comps": int(n_comps), "k": k_eff},
     )
     return ref
 
 
-def project_scores(proj: ScaledProjection, C: Any, *, chunk_size: int = 5_000) -> np.ndarray:
-    """Principal-axis scores ``(z - center) @ components.T`` of counts on the map's genes (in its order)."""
+def project_scores(proj: ScaledProjection, C: Any, *, residual: bool = False, chunk_size: int = 5_000):
+    """Principal-axis scores ``(z - center) @ components.T`` of counts on the map's genes (in its order).
+
+    With ``residual=True`` also returns each cell's squared distance from the principal subspace
+    (``||z - center||^2 - ||scores||^2``): large for cells whose variation the reference's axes do
+    not describe, e.g. a cell type the reference lacks.
+    """
     out = np.empty((C.shape[0], proj.n_comps), dtype=np.float32)
+    res = np.empty(C.shape[0], dtype=np.float32)
     P = np.ascontiguousarray(proj.components.T, dtype=np.float32)
     for start in range(0, C.shape[0], chunk_size):
         block = C[start : start + chunk_size]
         Z = proj.scaled_block(block)
         Z -= proj.center
-        out[start : start + chunk_size] = Z @ P
-    return out
+        S = Z @ P
+        out[start : start + chunk_size] = S
+        res[start : start + chunk_size] = np.maximum(np.einsum("ij,ij->i", Z, Z) - np.einsum("ij,ij->i", S, S), 0.0)
+    return (out, res) if residual else out
+
+
+def full_distance(dist: np.ndarray, residual: np.ndarray, neighbour_residual: np.ndarray) -> np.ndarray:
+    """Root-mean-square distance to the neighbours in the whole scaled gene space (axes + what they miss).
+
+    The principal-axis distance ``dist`` plus both cells' squared distances from the subspace (the
+    parts off the axes are treated as independent).
+    """
+    return np.sqrt((dist.astype(np.float64) ** 2).mean(axis=1) + residual + neighbour_residual.mean(axis=1))
 
 
 # -- neighbours and votes -------------------------------------------------------------------------
@@ -511,6 +530,7 @@ def transfer_labels(
     query_scores: np.ndarray,
     reference: Reference,
     *,
+    query_residual: np.ndarray | None = None,
     min_confidence: float = 0.5,
     unassigned: bool = True,
     chunk_size: int = 2_000,
@@ -521,6 +541,9 @@ def transfer_labels(
     ----------
     query_scores
         ``(n_cells, k)`` query scores from :func:`project_scores` with the reference's map.
+    query_residual
+        The query cells' squared distances from the reference's axes (``project_scores(...,
+        residual=True)``); without it the neighbours' own are used (only on-axis distance counts).
     reference
         From :func:`fit_reference`.
     min_confidence
@@ -536,14 +559,17 @@ def transfer_labels(
     >>> X = np.vstack([rng.poisson(l, (40, 30)) for l in lam]).astype(np.float32)
     >>> ref = fit_reference(X, ["a"] * 40 + ["b"] * 40, n_comps=5, k=5)
     >>> Q = rng.poisson(lam[1], (5, 30)).astype(np.float32)
-    >>> out = transfer_labels(project_scores(ref.projection, shared_counts(Q, np.arange(30), "counts")), ref)
+    >>> S, res = project_scores(ref.projection, shared_counts(Q, np.arange(30), "counts"), residual=True)
+    >>> out = transfer_labels(S, ref, query_residual=res)
     >>> out.labels.tolist()
     ['b', 'b', 'b', 'b', 'b']
     """
     dist, idx = knn(query_scores, reference.scores, reference.k, chunk_size=chunk_size)
     predicted, confidence = vote(dist, reference.labels[idx])
     scale = np.array([reference.label_scale[c] for c in predicted]) if len(predicted) else np.zeros(0)
-    ratio = dist.mean(axis=1) / np.maximum(scale, 1e-12)
+    nres = reference.residual[idx] if reference.residual is not None else np.zeros(dist.shape)
+    qres = nres.mean(axis=1) if query_residual is None else np.asarray(query_residual, dtype=np.float64)
+    ratio = full_distance(dist, qres, nres) / np.maximum(scale, 1e-12)
     shift = float(max(np.median(ratio), 1.0)) if len(ratio) else 1.0
     ratio = ratio / shift
     reason = np.full(len(predicted), "", dtype=object)
@@ -622,8 +648,8 @@ def map_arrays(
             f"no query cell expresses any of the {len(ref.projection.genes)} genes the reference map uses "
             f"(e.g. {', '.join(match.names[ref.projection.genes[:5]])}); check the gene names and that the query holds expression"
         )
-    S = project_scores(ref.projection, Q)
-    out = transfer_labels(S, ref, min_confidence=min_confidence, unassigned=unassigned)
+    S, res = project_scores(ref.projection, Q, residual=True)
+    out = transfer_labels(S, ref, query_residual=res, min_confidence=min_confidence, unassigned=unassigned)
     if empty.any():  # no signal on the map's genes: nothing to vote on
         out.labels[empty] = UNASSIGNED
         out.reason[empty] = "no_expression"
@@ -641,6 +667,7 @@ __all__ = [
     "check_labels",
     "expression_kind",
     "fit_reference",
+    "full_distance",
     "knn",
     "map_arrays",
     "match_genes",
