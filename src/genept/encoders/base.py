@@ -11,7 +11,26 @@ import numpy as np
 
 @dataclass
 class EncodeStats:
-    """What happened during encoding; reported to users and stored in embedding metadata."""
+    """What happened during encoding; reported to users and stored in embedding metadata.
+
+    Attributes
+    ----------
+    n_texts
+        Texts encoded (cached ones included).
+    n_truncated
+        Texts longer than the encoder's ``max_tokens``, cut to fit.
+    n_cached
+        Texts whose vectors came from the cache.
+    n_tokens
+        Tokens (or words, for the hashing encoder) read.
+
+    Examples
+    --------
+    >>> stats = EncodeStats(n_texts=2, n_tokens=10)
+    >>> stats.add(EncodeStats(n_texts=1, n_cached=1))
+    >>> stats.to_dict()
+    {'n_texts': 3, 'n_truncated': 0, 'n_cached': 1, 'n_tokens': 10}
+    """
 
     n_texts: int = 0
     n_truncated: int = 0
@@ -19,12 +38,14 @@ class EncodeStats:
     n_tokens: int = 0
 
     def add(self, other: EncodeStats) -> None:
+        """Add ``other``'s counts to these, in place."""
         self.n_texts += other.n_texts
         self.n_truncated += other.n_truncated
         self.n_cached += other.n_cached
         self.n_tokens += other.n_tokens
 
     def to_dict(self) -> dict[str, int]:
+        """The counts as plain ``int`` values (JSON-safe)."""
         return {k: int(v) for k, v in self.__dict__.items()}
 
 
@@ -44,6 +65,19 @@ class Encoder(Protocol):
     max_tokens
         Longest input in tokens the model reads; longer input is truncated and counted.
         ``None`` when there is no limit.
+    stats
+        Running :class:`EncodeStats` of this encoder.
+
+    Examples
+    --------
+    Any object with these attributes and an ``encode`` method is an encoder:
+
+    >>> from genept.encoders.hashing import HashingEncoder
+    >>> enc = HashingEncoder(dim=64)
+    >>> isinstance(enc, Encoder), enc.identity
+    (True, 'hashing:dim=64:bigrams=1:v1')
+    >>> enc.encode(["CD3E: T-cell receptor complex", "insulin"]).shape
+    (2, 64)
     """
 
     name: str
@@ -53,12 +87,34 @@ class Encoder(Protocol):
     stats: EncodeStats
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        """Return a ``(len(texts), dim)`` float32 array with unit-norm rows."""
+        """Return a ``(len(texts), dim)`` float32 array with unit-norm rows.
+
+        A row is all zeros only when the encoder found nothing to read in the text.
+        """
         ...
 
 
 def l2_normalize(x: np.ndarray, *, eps: float = 1e-12) -> np.ndarray:
-    """Row-wise L2 normalisation in float32; all-zero rows stay zero (no NaN)."""
+    """Row-wise L2 normalisation in float32; all-zero rows stay zero (no NaN).
+
+    Parameters
+    ----------
+    x
+        ``(n, d)`` array.
+    eps
+        Norms below this are treated as ``eps`` (so zero rows stay zero).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, d)`` float32.
+
+    Examples
+    --------
+    >>> l2_normalize(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    array([[0.6, 0.8],
+           [0. , 0. ]], dtype=float32)
+    """
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.maximum(norms, eps)

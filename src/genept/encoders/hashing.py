@@ -19,7 +19,27 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
 
 
 class HashingEncoder:
-    """Signed feature hashing of words and word bigrams into ``dim`` coordinates."""
+    """Signed feature hashing of words and word bigrams into ``dim`` coordinates.
+
+    Parameters
+    ----------
+    dim
+        Output dimension.
+    bigrams
+        Also hash pairs of consecutive words (word order then matters a little).
+
+    Examples
+    --------
+    >>> from genept.encoders.hashing import HashingEncoder
+    >>> enc = HashingEncoder(dim=64)
+    >>> x = enc.encode(["CD3E: T-cell receptor complex", "T-cell receptor complex CD3E", ""])
+    >>> x.shape, x.dtype, np.linalg.norm(x, axis=1).round(3).tolist()
+    ((3, 64), dtype('float32'), [1.0, 1.0, 0.0])
+    >>> bool(x[0] @ x[1] > 0.8)  # same words, different order: only the bigrams differ
+    True
+    >>> enc.stats.to_dict()
+    {'n_texts': 3, 'n_truncated': 0, 'n_cached': 0, 'n_tokens': 8}
+    """
 
     name = "hashing"
     max_tokens: int | None = None
@@ -42,6 +62,16 @@ class HashingEncoder:
         return hit
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """``(len(texts), dim)`` float32, unit-norm rows (zeros for a text without words).
+
+        ``show_progress`` is accepted for the :class:`~genept.encoders.base.Encoder` interface;
+        hashing is fast enough to need no bar.
+
+        Examples
+        --------
+        >>> HashingEncoder(dim=8).encode(["insulin"]).shape
+        (1, 8)
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             words = _WORD.findall(text.lower())
