@@ -66,12 +66,14 @@ def test_programs_command(files, tmp_path, capsys):
     rc = main([
         "programs", str(files / "cells.h5ad"), "--genes", str(files / "genes.npz"), "--corpus", str(files / "corpus.json.gz"),
         "--go-annotations", str(files / "go_ann.tsv.gz"), "--go-terms", str(files / "go_terms.tsv.gz"),
-        "--n-neighbors", "5", "--groupby", "cell_type", "-o", str(out), "--report", str(report),
+        "--n-neighbors", "5", "--groupby", "cell_type", "-o", str(out), "--report", str(report), "--species", "human",
     ])  # fmt: skip
     assert rc == 0
     text = capsys.readouterr().out
     assert "3 programs from 30 genes" in text and "raw counts" in text
     a = ad.read_h5ad(out)
+    assert a.uns["genept_programs"]["params"]["species"] == "human"
+    assert a.uns["genept_programs_scores"]["params"]["lognormalized"]  # X held counts: scored on log1p(CP10k)
     assert a.obsm["genept_programs_scores"].shape == (60, 3)
     assert a.layers.keys() == set() and np.array_equal(a.X.toarray(), ad.read_h5ad(files / "cells.h5ad").X.toarray())
     summary = pd.read_csv(report / "programs.tsv", sep="\t", index_col=0)
