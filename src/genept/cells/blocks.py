@@ -19,18 +19,51 @@ from genept._utils import progress
 
 
 def is_dask(X: Any) -> bool:
-    """True for a dask array (checked without importing dask)."""
+    """True for a dask array (checked without importing dask).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> is_dask(da.ones((4, 2), chunks=2)), is_dask(np.ones((4, 2)))
+    (True, False)
+    """
     return type(X).__module__.startswith("dask.") and hasattr(X, "chunks") and hasattr(X, "map_blocks")
 
 
 def is_backed(X: Any) -> bool:
-    """True for an on-disk matrix of a backed AnnData (h5py dataset or anndata sparse dataset)."""
+    """True for an on-disk matrix of a backed AnnData (h5py dataset or anndata sparse dataset).
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import scipy.sparse as sp
+    >>> ad.AnnData(sp.csr_matrix(np.eye(3, dtype=np.float32))).write_h5ad("cells.h5ad")
+    >>> is_backed(ad.read_h5ad("cells.h5ad", backed="r").X), is_backed(np.eye(3))
+    (True, False)
+    """
     mod = type(X).__module__
     return mod.startswith("h5py.") or mod.startswith("zarr.") or "sparse_dataset" in mod
 
 
 def prepare_matrix(X: Any) -> Any:
-    """Put ``X`` in a form that can be sliced by rows cheaply (in-memory sparse becomes CSR)."""
+    """Put ``X`` in a form that can be sliced by rows cheaply (in-memory sparse becomes CSR).
+
+    Dask arrays and backed CSR/dense datasets are returned as they are; a backed CSC matrix is
+    loaded into memory as CSR, with a warning; anything else becomes a 2-d numpy array.
+
+    Raises
+    ------
+    ValueError
+        ``X`` is not 2-d.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> prepare_matrix(sp.csc_matrix(np.eye(3))).format
+    'csr'
+    >>> prepare_matrix([[1, 2], [3, 4]]).shape
+    (2, 2)
+    """
     if is_dask(X):
         return X
     if is_backed(X):
@@ -53,7 +86,17 @@ def prepare_matrix(X: Any) -> Any:
 
 
 def read_rows(X: Any, start: int, stop: int) -> Any:
-    """Rows ``start:stop`` of a prepared matrix, as a scipy CSR matrix or a numpy array."""
+    """Rows ``start:stop`` of a prepared matrix, as a scipy CSR matrix or a numpy array.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> read_rows(prepare_matrix(sp.eye(4, format="csr")), 1, 3).toarray()
+    array([[0., 1., 0., 0.],
+           [0., 0., 1., 0.]])
+    >>> read_rows(np.arange(6).reshape(3, 2), 2, 3)
+    array([[4, 5]])
+    """
     if is_dask(X):
         block = X[start:stop].compute()
     else:
@@ -74,6 +117,17 @@ def iter_row_blocks(
 
     Dask arrays are read along their own row chunks (each computed with the current dask
     scheduler); everything else in blocks of ``chunk_size`` rows.
+
+    Parameters
+    ----------
+    X
+        numpy array, scipy sparse matrix/array, backed ``.h5ad`` matrix or dask array.
+    chunk_size
+        Rows per block (ignored for dask, which keeps its own chunks).
+    show_progress
+        Show a progress bar; ``None`` follows ``GENEPT_PROGRESS``.
+    desc
+        Label of the progress bar.
 
     Examples
     --------
