@@ -441,12 +441,20 @@ def _check_word_pieces(pieces: np.ndarray, words: Sequence[str], *, what: str) -
 
 def _static_block(block: Any, T: np.ndarray, H: np.ndarray, P: np.ndarray, top_k: int | None) -> np.ndarray:
     """Unit rows and, in the last column, the number of genes in each cell's sentence."""
-    from genept.cells.kernels import static_sentence_sums
+    from genept.cells.kernels import fused_weighted_embedding
 
     flat, offsets = _rank_flat(block, top_k)
+    n = np.diff(offsets)
+    # a 0/1 selection matrix times T is GenePT-w's product: the same cache-blocked kernel
+    S = sp.csr_matrix((np.ones(flat.size, np.float32), flat.astype(np.int32), offsets), shape=block.shape)
+    Y = fused_weighted_embedding(S, T, "counts", "none")
+    Y += H
+    Y[n == 0] = P
+    norms = np.sqrt(np.einsum("ij,ij->i", Y, Y))
     out = np.empty((block.shape[0], T.shape[1] + 1), dtype=np.float32)
-    out[:, :-1] = static_sentence_sums(offsets, flat, T, H, P)
-    out[:, -1] = np.diff(offsets)
+    np.divide(Y, norms[:, None], out=out[:, :-1], where=norms[:, None] > 0)
+    out[norms == 0, :-1] = 0
+    out[:, -1] = n
     return out
 
 
