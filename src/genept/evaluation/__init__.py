@@ -4,17 +4,27 @@
   gene-gene interactions, GO terms) and :func:`evaluate_genes`.
 - :mod:`~genept.evaluation.cells`: cell-level tasks (kNN annotation, k-means, Leiden, silhouette,
   batch mixing, scib-metrics) and :func:`evaluate_cells`.
-- :mod:`~genept.evaluation.baselines`: random gene vectors, raw-expression PCA, GenePT-w.
+- :mod:`~genept.evaluation.paper`: the GenePT paper's cell protocol, as pure functions;
+  :mod:`~genept.evaluation.published`: the paper's published numbers, as data.
+- :mod:`~genept.evaluation.baselines`: random gene vectors, raw-expression PCA, GenePT cell
+  embeddings through :func:`genept.cells.embed`.
 - :mod:`~genept.evaluation.metrics`: the metric functions no library provides.
-- :mod:`~genept.evaluation.report`: ``report.md`` and ``results.json``.
+- :mod:`~genept.evaluation.report`: ``report.md``, ``report.html`` and ``results.json``.
+
+Names are imported on first use, so ``import genept.evaluation`` loads none of the tasks.
 
 Examples
 --------
 >>> from genept.evaluation import evaluate_genes, cell_embeddings, evaluate_cells, write_report
->>> genes = evaluate_genes({"minilm": GeneEmbeddings.load("genes.npz")}, "../shared/data/genes")
->>> embs, info = cell_embeddings(adata, gene_embeddings={"minilm": "genes.npz"})
->>> cells = evaluate_cells(embs, adata.obs["cell_type"], batch=adata.obs["donor"])
->>> write_report("report", genes=genes, cells={"my data": {"results": cells, "embeddings": info}})
+>>> from genept.embeddings import GeneEmbeddings
+
+A full run needs the task files and a labelled dataset, and takes minutes:
+
+>>> # skipped: needs genes.npz, the gene task files in ../shared/data/genes and an AnnData `adata`
+>>> genes = evaluate_genes({"minilm": GeneEmbeddings.load("genes.npz")}, "../shared/data/genes")  # doctest: +SKIP
+>>> embs, info = cell_embeddings(adata, gene_embeddings={"minilm": "genes.npz"})  # doctest: +SKIP
+>>> cells = evaluate_cells(embs, adata.obs["cell_type"], batch=adata.obs["donor"])  # doctest: +SKIP
+>>> write_report("report", genes=genes, cells={"my data": {"results": cells, "embeddings": info}})  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -15,10 +15,22 @@ import numpy as np
 def mean_sd(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     """Mean and sample standard deviation (``ddof=1``; 0 for a single value), NaNs ignored.
 
+    Parameters
+    ----------
+    values
+        Numbers; NaN and infinite values are left out.
+
+    Returns
+    -------
+    dict
+        ``{"mean", "sd", "n"}``; NaN mean and sd with ``n == 0`` when nothing is left.
+
     Examples
     --------
     >>> mean_sd([1.0, 2.0, 3.0])
     {'mean': 2.0, 'sd': 1.0, 'n': 3}
+    >>> mean_sd([0.7, float("nan")])
+    {'mean': 0.7, 'sd': 0.0, 'n': 1}
     """
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
@@ -30,6 +42,16 @@ def mean_sd(values: Sequence[float] | np.ndarray) -> dict[str, float]:
 
 def median_iqr(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     """Median, first and third quartile (linear interpolation) and count, NaNs ignored.
+
+    Parameters
+    ----------
+    values
+        Numbers; NaN and infinite values are left out.
+
+    Returns
+    -------
+    dict
+        ``{"median", "q1", "q3", "n"}`` (NaN values with ``n == 0`` when nothing is left).
 
     Examples
     --------
@@ -59,7 +81,8 @@ def roc_auc_columns(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    ``(n_columns,)`` float64; NaN for a column without both classes.
+    numpy.ndarray
+        ``(n_columns,)`` float64; NaN for a column without both classes.
 
     Examples
     --------
@@ -95,6 +118,12 @@ def same_batch_fraction(neighbors: np.ndarray, batch: Sequence | np.ndarray) -> 
     batch
         ``(n_cells,)`` batch of every cell.
 
+    Returns
+    -------
+    float
+        In [0, 1]; compare with :func:`expected_same_batch_fraction` (well mixed batches come
+        close to it, separated batches close to 1).
+
     Examples
     --------
     >>> same_batch_fraction(np.array([[1, 2], [0, 2], [0, 1]]), ["a", "a", "b"])
@@ -113,6 +142,15 @@ def expected_same_batch_fraction(batch: Sequence | np.ndarray) -> float:
     ``sum_b n_b (n_b - 1) / (N (N - 1))``: a cell of batch ``b`` picks another cell uniformly,
     which shares its batch with probability ``(n_b - 1) / (N - 1)``; averaging over cells weights
     batch ``b`` by ``n_b / N``.
+
+    Parameters
+    ----------
+    batch
+        ``(n_cells,)`` batch of every cell (at least two cells).
+
+    Returns
+    -------
+    float
 
     Examples
     --------
