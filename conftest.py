@@ -63,6 +63,20 @@ DOCTEST_MODULES: tuple[str, ...] = (
     "tl/_queries.py",
     "tl/_store.py",
     "tl/_umap.py",
+    "_checks.py",
+    "genes/__init__.py",
+    "genes/corpus.py",
+    "genes/ids.py",
+    "genes/sources/__init__.py",
+    "genes/sources/files.py",
+    "genes/sources/hgnc.py",
+    "encoders/base.py",
+    "encoders/hashing.py",
+    "embeddings/__init__.py",
+    "cells/__init__.py",
+    "cells/blocks.py",
+    "evaluation/__init__.py",
+    "evaluation/metrics.py",
 )
 """Modules (paths under src/genept) whose examples run while :data:`DOCTEST_ALL` is ``False``."""
 
