@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from genept.evaluation.cells import evaluate_cells
-from genept.evaluation.report import PUBLISHED_LABEL, _clean, plot_confusion, plot_umaps, provenance, write_report
+from genept.evaluation.report import _clean, plot_confusion, plot_umaps, provenance, write_report
 
 
 def gene_results() -> dict:
@@ -99,7 +99,7 @@ def test_write_report_gene_and_cell_sections(tmp_path):
     assert data["meta"]["command"] == "genept bench test" and data["genes"]["tasks"]["go"]["emb"]["per_term"]["GO:2"] is None
     assert data["cells"]["toy"]["results"]["tasks"]["pca"]["knn"]["cv"]["accuracy"]["n"] == 5
     # published numbers beside ours, labelled as such
-    assert PUBLISHED_LABEL in text and "0.956" in text and "GenePT ada-002 (published, not re-measured) | n/a | n/a | n/a | 0.830" in text
+    assert "0.956" in text and "GenePT ada-002 (published, not re-measured; Fig. 2c) | n/a | n/a | n/a | 0.82" in text
     assert "| emb | 75 / 100 | 2 | 22 | 0.900 | 0.800 |" in text
     assert "0.810 ± 0.020" in text and "### toy" in text and "`cell_type`" in text
     assert "8 / 10 genes embedded, 10.0% of counts" in text

@@ -127,12 +127,14 @@ def _bench_cells(args: argparse.Namespace) -> int:
     for col in [args.label] + ([args.batch] if args.batch else []):
         if col not in adata.obs:
             raise ValueError(f"{args.data} has no obs column {col!r}; columns are {list(adata.obs.columns)}")
+    if args.protocol == "genept-paper":
+        return _bench_cells_paper(args, adata)
     embs, info = cell_embeddings(
         adata,
         gene_embeddings=_named(args.genes),
         obsm_keys=args.obsm,
         layer=args.layer,
-        transform=args.transform,
+        transform=args.transform or "counts",
         pca=not args.no_pca,
         random_control=not args.no_random,
         seed=args.seed,
@@ -157,6 +159,54 @@ def _bench_cells(args: argparse.Namespace) -> int:
     print(format_cells_summary(results, info))
     for note in results["notes"]:
         print(f"note: {note}")
+    print(f"wrote {report}, {report.with_suffix('.html').name} and results.json")
+    return 0
+
+
+def _bench_cells_paper(args: argparse.Namespace, adata: Any) -> int:
+    """``bench cells --protocol genept-paper``: Table 2 (k-means ARI / AMI / ASW) and Table C4 (10-NN on 80/20)."""
+    from genept.cells.validation import looks_like_counts
+    from genept.evaluation.cells import cell_embeddings
+    from genept.evaluation.paper import ensemble, ensemble_members, evaluate_paper, genept_s_cells
+    from genept.evaluation.published import seed_system
+    from genept.evaluation.report import paper_cells_markdown, write_report
+
+    # The paper's GenePT-w weights log-normalised expression (normalize_total, log1p).
+    counts = looks_like_counts(adata.X if args.layer is None else adata.layers[args.layer])
+    transform = args.transform or ("log1p_cp10k" if counts else "counts")
+    embs, info = cell_embeddings(
+        adata, gene_embeddings=_named(args.genes), obsm_keys=args.obsm, layer=args.layer, transform=transform,
+        pca=not args.no_pca, random_control=not args.no_random, seed=args.seed,
+    )  # fmt: skip
+    for spec in args.sentence_encoder:
+        name = f"genept_s:{spec}"
+        embs[name], info[name] = genept_s_cells(adata, spec, layer=args.layer, top_k=args.top_k or None, windows=args.windows)
+        info[name]["dim"] = int(embs[name].shape[1])
+    members = [m.strip() for m in args.ensemble.split(",") if m.strip()] if args.ensemble else ensemble_members(list(embs))
+    unknown = [m for m in members if m not in embs]
+    if unknown:
+        raise ValueError(f"--ensemble names {unknown}, which are not among the embeddings ({', '.join(embs)})")
+    if len(members) >= 2:
+        embs["ensemble"], how = ensemble([embs[m] for m in members])
+        info["ensemble"] = {"source": f"mean of L2-normalised {' + '.join(members)} ({how})", "dim": int(embs["ensemble"].shape[1])}
+    results = evaluate_paper(embs, adata.obs[args.label], k=args.k, seed=args.seed)
+    dataset = Path(args.data).name.removesuffix(".h5ad")
+    entry = {"results": results, "embeddings": info, "label_key": args.label, "file": str(args.data), "ensemble": members}
+    inputs = {"cells": f"`{args.data}`, {adata.n_obs:,} cells, labels `{args.label}`", "protocol": "genept-paper (Table 2 and C4)"}
+    report = write_report(
+        args.out, command=["genept", *sys.argv[1:]], title="genept cell-level benchmark, the GenePT paper's protocol",
+        inputs=inputs, extra=paper_cells_markdown(dataset, entry), reference=False, payload={"cells": {dataset: entry}},
+    )  # fmt: skip
+    width = max(len("embedding"), *map(len, results["tasks"]))
+    head = f"{'embedding':<{width}}  {'system':<10}  {'ARI':>6} {'AMI':>6} {'ASW':>6}  {'acc.':>6} {'P':>6} {'R':>6} {'F1':>6}"
+    print(head)
+    print("-" * len(head))
+    for name, r in results["tasks"].items():
+        km, kn = r["kmeans"], r["knn"]
+        print(
+            f"{name:<{width}}  {seed_system(name) or '-':<10}  {km['ari']:>6.3f} {km['ami']:>6.3f} {km['asw']:>6.3f}  "
+            f"{kn['accuracy']:>6.3f} {kn['precision_macro']:>6.3f} {kn['recall_macro']:>6.3f} {kn['f1_macro']:>6.3f}"
+        )
     print(f"wrote {report}, {report.with_suffix('.html').name} and results.json")
     return 0
 
@@ -255,7 +305,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--genes", action="append", default=[], metavar="[NAME=]FILE.npz", help="gene embeddings for GenePT-w (repeatable)")
     p.add_argument("--obsm", action="append", default=[], metavar="KEY", help="an existing obsm embedding to compare (repeatable)")
     p.add_argument("--layer", help="layer with raw counts (default X)")
-    p.add_argument("--transform", choices=["counts", "log1p", "log1p_cp10k"], default="counts", help="GenePT-w expression weights")
+    p.add_argument(
+        "--transform", choices=["counts", "log1p", "log1p_cp10k"], default=None,
+        help="GenePT-w expression weights (default counts; with --protocol genept-paper, log1p_cp10k on counts as the paper)",
+    )  # fmt: skip
+    p.add_argument(
+        "--protocol", choices=["genept", "genept-paper"], default="genept",
+        help="genept (default): kNN CV, k-means over seeds, Leiden, ASW, batch scores; genept-paper: the GenePT paper's "
+        "Table 2 (k-means ARI / AMI / ASW) and Table C4 (10-NN on one 80/20 split), with the paper's ensemble and its "
+        "published numbers beside the measured rows",
+    )  # fmt: skip
+    p.add_argument(
+        "--sentence-encoder", action="append", default=[], metavar="SPEC",
+        help="genept-paper: also GenePT-s with this encoder (repeatable), e.g. openai:text-embedding-ada-002 as the paper, or minilm",
+    )  # fmt: skip
+    p.add_argument("--top-k", type=int, default=1000, help="GenePT-s: genes per sentence (0: all expressed; default 1000, as the paper)")
+    p.add_argument(
+        "--windows", choices=["all", "first"], default="all",
+        help="GenePT-s: all = read every ranked gene (default); first = one string cut at the encoder's limit, as the paper",
+    )  # fmt: skip
+    p.add_argument(
+        "--ensemble", default=None, metavar="A,B[,C]",
+        help="genept-paper: embeddings to average (L2-normalised) as the paper's ensemble "
+        "(default: the first genept_w:, the first genept_s: and the scGPT obsm key, when at least two exist)",
+    )  # fmt: skip
     p.add_argument("--k", type=int, default=10, help="neighbours for kNN annotation and batch mixing")
     p.add_argument("--scib", action="store_true", help="also compute scib-metrics scores (needs genept[scib]; slow)")
     p.add_argument("--no-pca", action="store_true", help="skip the PCA baseline")

@@ -22,6 +22,18 @@ from typing import Any
 import numpy as np
 
 from genept._utils import atomic_path, atomic_write
+from genept.evaluation.published import (
+    C4_DATASETS,
+    PROPERTY_TASKS,
+    PUBLISHED_VALUES,
+    SYSTEMS_CELL,
+    SYSTEMS_GENE,
+    TABLE2_DATASETS,
+    lookup,
+    missing_reason,
+    property_task,
+    seed_system,
+)
 
 PUBLISHED_LABEL = "GenePT ada-002 (published, not re-measured)"
 
@@ -194,6 +206,45 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return lines + [""]
 
 
+# -- the GenePT paper's published rows (genept.evaluation.published) -------------------------
+def _measured(name: str, level: str = "gene") -> str:
+    """A measured row's label; names the paper's system when the row stands for one (``scgpt`` -> scGPT)."""
+    system = seed_system(name, level=level)
+    return f"{name} (measured; {system})" if system else name
+
+
+def _pub(v: Any, sd: Any = None, suffix: str = "") -> str:
+    text = f"{v:g}" + (f" ± {sd:g}" if sd is not None else "")
+    return text + suffix
+
+
+def _published_rows(
+    task: str, measured: Mapping[str, Any], columns: Mapping[str, int], *, n: int = 1, level: str = "gene"
+) -> list[tuple[str, list[str]]]:
+    """One row per paper system without a measured row: ``(label, cells)``, each cell a published value or why there is none.
+
+    ``columns`` maps a published metric to its cell index among ``n`` cells. A system the user
+    measured (a row whose name :func:`seed_system` reads as it) gets no published row.
+    """
+    done = {seed_system(name, level=level) for name in measured}
+    out = []
+    for system in (*SYSTEMS_GENE, "Random embedding"):
+        if system in done:
+            continue
+        cells, tables = ["n/a"] * n, []
+        for metric, col in columns.items():
+            v = lookup(task, system, None, metric)
+            if v is not None and v.value is not None:
+                cells[col] = _pub(v.value, v.sd, " (fine-tuned)" if system == "Geneformer" and metric == "auc" else "")
+                tables.append(v.table)
+        name = "GenePT ada-002" if system == "GenePT" else system
+        if tables:
+            out.append((f"{name} (published, not re-measured; {tables[0]})", cells))
+        elif system != "Random embedding":
+            out.append((f"{name} (published, not re-measured)", [missing_reason(task, system)] + ["n/a"] * (n - 1)))
+    return out
+
+
 def _gene_markdown(genes: Mapping[str, Any], figures: Mapping[str, str]) -> list[str]:
     tasks = genes.get("tasks", {})
     out = ["## Gene-level tasks", ""]
@@ -207,9 +258,9 @@ def _gene_markdown(genes: Mapping[str, Any], figures: Mapping[str, str]) -> list
         rows = []
         for name, r in tasks["classes"].items():
             c = r["coverage"]
-            rows.append([name, _cov(c), len(r["classes"]), r["n_test"], _f(r["accuracy"]), _f(r["f1_macro"])])
-        pub = PUBLISHED["classes"]
-        rows.append([PUBLISHED_LABEL, "n/a", pub["n_classes"], "n/a", _f(pub["accuracy"]), "n/a"])
+            rows.append([_measured(name), _cov(c), len(r["classes"]), r["n_test"], _f(r["accuracy"]), _f(r["f1_macro"])])
+        for label, pub in _published_rows("classes", tasks["classes"], {"accuracy": 0}):
+            rows.append([label, "n/a", 15, "n/a", pub[0], "n/a"])
         out += _table(["embedding", "genes used / with a type", "classes (>75 genes)", "test genes", "accuracy", "macro F1"], rows)
         first = next(iter(tasks["classes"].values()))
         c = first["coverage"]
@@ -230,12 +281,12 @@ def _gene_markdown(genes: Mapping[str, Any], figures: Mapping[str, str]) -> list
         for name, r in tasks["ggi"].items():
             c = r["coverage"]
             rows.append([
-                name, f"{c['n_with_embedding']:,} / {c['n_genes']:,}",
+                _measured(name), f"{c['n_with_embedding']:,} / {c['n_genes']:,}",
                 f"{c['n_pairs_train_used']:,} / {c['n_pairs_train']:,}", f"{c['n_pairs_test_used']:,} / {c['n_pairs_test']:,}",
                 _f(r.get("sum", {}).get("auc")), _f(r.get("product", {}).get("auc")),
             ])  # fmt: skip
-        for label, auc in PUBLISHED["ggi"].items():
-            rows.append([f"{label} (published, not re-measured)", "n/a", "n/a", "n/a", _f(auc), "n/a"])
+        for label, pub in _published_rows("ggi", tasks["ggi"], {"auc": 0}):
+            rows.append([label, "n/a", "n/a", "n/a", pub[0], "n/a"])
         out += _table(["embedding", "genes", "train pairs used", "test pairs used", "AUC (sum)", "AUC (product)"], rows)
         out.append("Pairs with a gene lacking an embedding are dropped, so published and measured numbers use different pair sets.")
         out.append("")
@@ -266,13 +317,17 @@ def _gene_markdown(genes: Mapping[str, Any], figures: Mapping[str, str]) -> list
         for name, r in tasks[task].items():
             rows.append(
                 [
-                    name,
+                    _measured(name),
                     _cov(r["coverage"]),
                     f"{r['n_pos']:,} / {r['n_neg']:,}",
                     _pm(r.get("logreg", {}).get("auc")),
                     _pm(r.get("random_forest", {}).get("auc")),
                 ]
             )
+        paper_task = property_task(task.split(":", 1)[1])
+        if paper_task:  # the same label set as one of the paper's Table 1 tasks
+            for label, pub in _published_rows(paper_task, tasks[task], {"auc_logreg": 0, "auc_rf": 1, "auc": 0}, n=2):
+                rows.append([label, "n/a", "n/a", *pub])
         out += _table(["embedding", "genes used / listed", "positive / negative", "logistic regression", "random forest"], rows)
     if genes.get("skipped"):
         out.append("Skipped: " + "; ".join(f"{k} ({v})" for k, v in genes["skipped"].items()))
@@ -427,7 +482,142 @@ def _reference_markdown(genes: Mapping[str, Any] | None, cells: Mapping[str, Any
             "GenePT-w does not always beat."
         )
         out.append("")
+    if genes is not None or cells is None:
+        out += published_gene_markdown()
+    if cells is not None or genes is None:
+        out += published_cell_markdown()
     return out
+
+
+def published_gene_markdown() -> list[str]:
+    """The paper's gene-level numbers for every seed system, as one table (a gap says why)."""
+    cols = [("classes", "accuracy", "15 classes, accuracy"), ("ggi", "auc", "GGI, ROC-AUC")]
+    cols += [(t, "", f"{name} (LR / RF)") for t, (name, _) in PROPERTY_TASKS.items()]
+    rows = []
+    for system in (*SYSTEMS_GENE, "Random embedding"):
+        row = ["GenePT ada-002" if system == "GenePT" else system]
+        for task, metric, _ in cols:
+            if metric:
+                v = lookup(task, system, None, metric)
+                row.append(_pub(v.value, v.sd) + f" ({v.table})" if v and v.value is not None else missing_reason(task, system))
+                continue
+            vals = {m: lookup(task, system, None, m) for m in ("auc_logreg", "auc_rf", "auc")}
+            if vals["auc"] is not None:
+                row.append(_pub(vals["auc"].value, vals["auc"].sd, " (fine-tuned)"))
+            elif vals["auc_logreg"] or vals["auc_rf"]:
+                row.append(" / ".join(_pub(v.value, v.sd) if v else "n/a" for v in (vals["auc_logreg"], vals["auc_rf"])))
+            else:
+                row.append(missing_reason(task, system))
+        rows.append(row)
+    out = ["### The paper's gene-level numbers (published, not re-measured)", ""]
+    out += _table(["system", *(c[2] for c in cols)], rows)
+    out += _sources([v for v in PUBLISHED_VALUES if not v.task.startswith("cells:")])
+    return out
+
+
+def _cell_value(task: str, system: str, dataset: str, metrics: Sequence[str]) -> str:
+    vals = [lookup(task, system, dataset, m) for m in metrics]
+    if all(v is None or v.value is None for v in vals):
+        return "not reported" if not missing_reason(task, system).startswith("not evaluated") else "not evaluated"
+    return " / ".join(_pub(v.value) if v is not None and v.value is not None else "n/a" for v in vals)
+
+
+def published_cell_markdown(measured: Mapping[str, tuple[str, Mapping[str, Any]]] | None = None, dataset: str | None = None) -> list[str]:
+    """Tables 2 and C4 of the paper for every seed system; with ``measured`` ({system: (row name, paper-protocol result)}),
+    a first column holds this run's measured values, and those systems' rows are marked measured."""
+    out = []
+    here = f"this run: {dataset} (measured)" if dataset else "this run (measured)"
+    for task, title, datasets, metrics, names in (
+        ("cells:kmeans", "Table 2: k-means, ARI / AMI / ASW", TABLE2_DATASETS, ("ari", "ami", "asw"), "ARI / AMI / ASW"),
+        ("cells:knn", "Table C4: 10-NN, accuracy / macro precision / recall / F1", C4_DATASETS,
+         ("accuracy", "precision_macro", "recall_macro", "f1_macro"), "acc. / P / R / F1"),
+    ):  # fmt: skip
+        rows = []
+        for system in SYSTEMS_CELL:
+            row = [system]
+            if measured is not None:
+                if system in measured:
+                    name, r = measured[system]
+                    part = r["kmeans"] if task == "cells:kmeans" else r["knn"]
+                    row += [f"measured (`{name}`); published beside it", " / ".join(_f(part[m], 2) for m in metrics)]
+                elif system in ("Gene2vec", "BioLinkBERT"):
+                    row += ["no cell-level row in the paper", "not measured: " + _how_to_measure(system)]
+                else:
+                    row += ["published, not re-measured", "not measured: " + _how_to_measure(system)]
+            row += [_cell_value(task, system, d, metrics) for d in datasets]
+            rows.append(row)
+        header = ["system"] + (["row", here] if measured is not None else []) + [f"{d} (published)" for d in datasets]
+        out += [f"### The paper's {title}", "", f"Each cell: {names}. Gene2vec and BioLinkBERT were not evaluated on cells in the paper.", ""]
+        out += _table(header, rows)
+    out += _sources([v for v in PUBLISHED_VALUES if v.task.startswith("cells:")])
+    return out
+
+
+def paper_cells_markdown(dataset: str, entry: Mapping[str, Any]) -> str:
+    """The report section of ``bench cells --protocol genept-paper``: measured rows, then Tables 2 and C4 beside them.
+
+    ``entry`` = ``{"results": evaluate_paper(...), "embeddings": info, "label_key": ...}``. A row whose
+    name stands for one of the paper's systems (:func:`~genept.evaluation.published.seed_system`:
+    ``X_scGPT``, ``genept_w:genept``, ``ensemble``, ...) fills that system's "this run" column;
+    the other systems keep their published rows.
+    """
+    res, info = entry["results"], entry.get("embeddings", {})
+    s = res["settings"]
+    out = ["## Cell-level tasks, the GenePT paper's protocol", ""]
+    out.append(
+        f"{s['n_cells']:,} cells, label `{entry.get('label_key', 'label')}` ({len(s['labels'])} classes). k-means: k = number of "
+        f"labels, one run (seed {s['seed']}, {s['n_init']} restarts); ARI and AMI of the clusters against the labels; ASW = "
+        f"silhouette of the labels ({s['asw_metric']}), in [-1, 1]. {s['k']}-NN: cosine majority vote trained on a random "
+        f"{100 - round(100 * s['test_size'])}% of the cells ({'stratified' if s['stratify'] else 'not stratified'}, seed "
+        f"{s['seed']}), scored on the rest; precision, recall and F1 are macro averages. Every embedding uses the same split."
+    )
+    out.append("")
+    rows, measured = [], {}
+    for name, r in res["tasks"].items():
+        system = seed_system(name)
+        if system and system not in measured:
+            measured[system] = (name, r)
+        km, kn = r["kmeans"], r["knn"]
+        rows.append([
+            name, system or "-", info.get(name, {}).get("dim", ""), _f(km["ari"]), _f(km["ami"]), _f(km["asw"]),
+            _f(kn["accuracy"]), _f(kn["precision_macro"]), _f(kn["recall_macro"]), _f(kn["f1_macro"]),
+        ])  # fmt: skip
+    out += [f"### {dataset} (measured)", ""]
+    out += _table(["embedding", "paper system", "dim", "ARI", "AMI", "ASW", "accuracy", "precision", "recall", "F1"], rows)
+    out += ["Embeddings:", *(f"- `{name}`: {i.get('source', '')}" for name, i in info.items()), ""]
+    out += [
+        "The paper's datasets are not these cells: its published numbers below are context, not a target. A system's "
+        "row becomes measured here when its own embedding is given (`--obsm X_scGPT`, `--obsm X_geneformer`, "
+        "`--genes genept=GenePT_ada.npz`, `--sentence-encoder openai:text-embedding-ada-002`).",
+        "",
+    ]
+    out += published_cell_markdown(measured, dataset)
+    return "\n".join(out)
+
+
+def _how_to_measure(system: str) -> str:
+    return {
+        "scGPT": "pass `--obsm X_scGPT`",
+        "Geneformer": "pass `--obsm X_geneformer`",
+        "GenePT-w": "pass `--genes genept=GenePT_ada.npz`",
+        "GenePT-s": "pass `--sentence-encoder openai:text-embedding-ada-002`",
+        "Ensemble": "needs two of GenePT-w, GenePT-s, scGPT",
+    }.get(system, "no cell embedding of its own")
+
+
+def _sources(values: Sequence[Any]) -> list[str]:
+    tables: dict[str, dict[str, Any]] = {}
+    notes: dict[tuple[str, str], list[str]] = {}
+    for v in values:
+        t = tables.setdefault(v.table, {"value": v, "via": []})
+        if v.via not in t["via"]:
+            t["via"].append(v.via)
+        if v.note and v.dataset not in notes.setdefault((v.system, v.note), []):
+            notes[(v.system, v.note)].append(v.dataset)
+    lines = [f"Sources (numbers not re-measured by genept), all from {values[0].source}:" if values else "Sources:"]
+    lines += [f"- {table}: {t['value'].protocol}; read from {' and '.join(t['via'])}." for table, t in tables.items()]
+    lines += [f"- Note, {system} ({', '.join(ds)}): {note}." for (system, note), ds in notes.items()]
+    return lines + [""]
 
 
 def _describe_inputs(
