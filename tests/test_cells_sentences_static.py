@@ -287,3 +287,16 @@ def test_window_bounds_single_gene_longer_than_the_limit():
     budget = TokenBudget(Enc(), ["g", "long", "g"], prefix="")
     bounds, read = window_bounds(np.array([0, 1, 2]), budget)
     assert bounds.tolist() == [0, 1, 2, 3] and read == 2
+
+
+def test_strings_path_streams_into_out_and_encoders_without_limit_read_all(symbols, counts):
+    from genept.encoders import get_encoder
+
+    enc = get_encoder("hashing", dim=16)
+    out = np.zeros((counts.shape[0], 16), np.float32)
+    got, stats = embed_cell_sentences(counts, symbols, enc, top_k=30, chunk_size=20, out=out)
+    assert got is out and stats.budget_method == "no_limit" and stats.windows == "all"
+    want, _ = embed_sentences(cell_sentences(counts, symbols, top_k=30, resolve=False), get_encoder("hashing", dim=16))
+    np.testing.assert_allclose(out, want, atol=1e-6)
+    np.testing.assert_array_equal(stats.n_windows, 1)
+    np.testing.assert_array_equal(stats.n_read, stats.n_genes)
