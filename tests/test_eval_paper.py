@@ -242,3 +242,30 @@ def test_bench_genes_scgpt_file_replaces_the_published_row(tmp_path, capsys):
     assert "| Geneformer (published, not re-measured; Table 1) | n/a | n/a | 0.91 ± 0.02 (fine-tuned) |" in prop
     assert "| Gene2vec (published, not re-measured; Table 1) | n/a | n/a | 0.91 ± 0.03 | n/a |" in prop
     assert "| scGPT (published" not in prop and "scgpt (measured; scGPT)" in prop
+
+
+def test_reference_section_lists_every_paper_system_and_task():
+    from genept.evaluation.report import render_markdown
+
+    text = render_markdown()  # no run at all: the reference section alone
+    gene = text.split("### The paper's gene-level numbers", 1)[1].split("###", 1)[0]
+    for system in ("GenePT ada-002", "Geneformer", "scGPT", "Gene2vec", "BioLinkBERT"):
+        assert f"| {system} |" in gene
+    assert "| scGPT | not reported in the paper | no single value" in gene and "0.91 ± 0.02 (fine-tuned)" in gene
+    t2 = text.split("### The paper's Table 2", 1)[1].split("###", 1)[0]
+    assert all(f"{d} (published)" in t2 for d in TABLE2_DATASETS) and "| Gene2vec | not evaluated |" in t2
+    assert "| Ensemble | not reported |" in t2
+    c4 = text.split("### The paper's Table C4", 1)[1]
+    assert "| Ensemble | 0.93 / 0.95 / 0.82 / 0.86 |" in c4 and "arusli1/GenePT" in c4
+
+
+def test_bench_cells_paper_unknown_ensemble_member(tmp_path, small_adata, capsys):
+    from genept.cli import main
+
+    small_adata.obsm["X_a"] = np.random.default_rng(0).normal(size=(small_adata.n_obs, 3)).astype(np.float32)
+    small_adata.write_h5ad(tmp_path / "cells.h5ad")
+    rc = main([
+        "bench", "cells", str(tmp_path / "cells.h5ad"), "--label", "cell_type", "--protocol", "genept-paper", "--obsm", "X_a",
+        "--no-pca", "--no-random", "--no-umap", "--ensemble", "X_a,X_missing", "--out", str(tmp_path / "rep"),
+    ])  # fmt: skip
+    assert rc == 2 and "--ensemble names ['X_missing']" in capsys.readouterr().err
