@@ -305,6 +305,35 @@ def cmd_classes(args: argparse.Namespace) -> None:
                 fh.write(json.dumps(r) + "\n")
 
 
+def cmd_windows(args: argparse.Namespace) -> None:
+    """How many texts need more than one MiniLM window (tokenizer only, no model run)."""
+    from genept.encoders.local import LocalEncoder
+    from genept.encoders.windows import WindowedEncoder
+
+    enc = WindowedEncoder(LocalEncoder())
+    for label, c in (("Gene2vec genes", corpus()), ("RefSeq + HGNC composed", full_corpus())):
+        genes = [g for g in c.genes if g not in set(c.composed)] if args.written_only else c.genes
+        wins = enc.windows([c[g] for g in genes])
+        n = np.array([len(w) for w in wins])
+        print(json.dumps({"corpus": label, "n_texts": len(genes), "multi_window": int((n > 1).sum()),
+                          "windows": int(n.sum()), "max_windows": int(n.max()), "window_tokens": enc.size, "overlap": enc.overlap}), flush=True)
+
+
+def cmd_speed(args: argparse.Namespace) -> None:
+    """Embed every RefSeq text (15,137 genes, no composed texts) with one encoder, no cache: time and peak memory."""
+    from genept.embeddings import embed_genes
+    from genept.genes.corpus import build_corpus
+    from genept.genes.sources.files import read_summary_table
+
+    c = build_corpus(None, [read_summary_table(SUMMARIES)], compose_missing=False)
+    t0 = time.time()
+    emb = embed_genes(c, args.encoder, cache=False, show_progress=False)
+    dt = time.time() - t0
+    print(json.dumps({"encoder": args.encoder, "identity": emb.meta["encoder"], "n_texts": len(c), "seconds": round(dt, 1),
+                      "texts_per_s": round(len(c) / dt, 1), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                      "load": load()}), flush=True)
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     """Tables (markdown) from the JSONL logs: every validation row, every test touch."""
     def read(path):
@@ -343,6 +372,12 @@ def main() -> None:
     p = sub.add_parser("classes", help="15 functional classes on the full HGNC corpus (one touch per encoder, logged)")
     p.add_argument("--encoders", required=True, help="encoder specs, comma-separated (e.g. static+tfidf,tfidf)")
     p.set_defaults(func=cmd_classes)
+    p = sub.add_parser("windows", help="texts needing more than one window")
+    p.add_argument("--written-only", action="store_true", help="only genes with a written (RefSeq) summary")
+    p.set_defaults(func=cmd_windows)
+    p = sub.add_parser("speed", help="all RefSeq texts with one encoder: seconds and peak memory")
+    p.add_argument("--encoder", default="static+tfidf")
+    p.set_defaults(func=cmd_speed)
     p = sub.add_parser("report", help="markdown tables from the logs")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("test", help="touch the test split once per candidate (logged)")

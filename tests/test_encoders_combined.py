@@ -116,3 +116,17 @@ def test_spec_builds_channels_and_embed_genes_fits_and_records_them(tmp_path):
     assert emb.meta["encoder"].startswith("combined(0.5*[hashing:dim=8")
     assert "fit=" in emb.meta["channels"][1]["identity"]
     assert set(EmbeddingCache(tmp_path / "c.sqlite").summary()) == {c["identity"] for c in emb.meta["channels"]}
+
+
+def test_fitted_lexical_channel_is_saved_and_rebuilt_by_its_spec(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENEPT_CACHE_DIR", str(tmp_path))
+    enc = TfidfSvdEncoder(dim=3, min_df=1)
+    enc.fit_corpus(TEXTS)
+    back = get_encoder(enc.spec)
+    assert back.identity == enc.identity
+    np.testing.assert_allclose(back.encode(TEXTS + ["an unseen insulin text"]), enc.encode(TEXTS + ["an unseen insulin text"]), atol=1e-6)
+    combined = CombinedEncoder([(HashingEncoder(dim=8), 1.0), (enc, 3.0)])
+    again = get_encoder(combined.spec.replace("hashing", "hashing:8"))
+    assert again.identity == combined.identity
+    with pytest.raises(ValueError, match="no saved TF-IDF fit"):
+        get_encoder("tfidf@tfidf-3-1-2-1-0-0000000000000000")

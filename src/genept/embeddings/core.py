@@ -341,10 +341,10 @@ def embed_genes(
         "composed_genes": composed,
         "genept_version": __version__,
     }
-    for key, attr in (("channels", "channel_meta"), ("window_stats", "window_stats")):  # combined / windowed encoders
+    for key, attr in (("channels", "channel_meta"), ("window_stats", "window_stats"), ("encoder_spec", "spec")):  # combined / windowed / fitted encoders
         value = getattr(enc, attr, None)
         if value is not None:
-            meta[key] = value() if callable(value) else dict(value)
+            meta[key] = value() if callable(value) else (value if isinstance(value, str) else dict(value))
     return GeneEmbeddings(genes, vectors, meta)
 
 

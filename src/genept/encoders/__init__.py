@@ -98,6 +98,10 @@ def _build(spec: str, **kwargs: Any) -> Encoder:
         from genept.encoders.windows import WindowedEncoder
 
         return WindowedEncoder(LocalEncoder(**kwargs))
+    if kind.startswith("tfidf@"):  # a saved fit: "tfidf@<fit_id>"
+        from genept.encoders.lexical import TfidfSvdEncoder, lexical_dir
+
+        return TfidfSvdEncoder.load(lexical_dir() / f"{kind.partition('@')[2]}.npz")
     if kind == "tfidf":
         from genept.encoders.lexical import TfidfSvdEncoder
 

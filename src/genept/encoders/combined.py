@@ -92,6 +92,11 @@ class CombinedEncoder:
         return f"combined({parts})"
 
     @property
+    def spec(self) -> str:
+        """A :func:`~genept.encoders.get_encoder` spec that rebuilds this encoder (fitted channels by their saved fit)."""
+        return "+".join(f"{getattr(e, 'spec', e.name)}*{w:.4g}" for e, w in zip(self.encoders, self.weights, strict=True))
+
+    @property
     def dim(self) -> int:
         return int(sum(e.dim for e in self.encoders))
 

@@ -12,7 +12,9 @@ never shares cache entries with it. Fitting is unsupervised (no labels).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,23 @@ def corpus_fingerprint(texts: Sequence[str]) -> str:
     for d in digests:
         h.update(d)
     return h.hexdigest()
+
+
+def lexical_dir() -> Path:
+    """Where fitted lexical channels are kept: ``<GENEPT_CACHE_DIR or ~/.cache/genept>/lexical``."""
+    from genept.encoders.cache import cache_dir
+
+    return cache_dir() / "lexical"
+
+
+class _Projection:
+    """The ``transform`` of a fitted TruncatedSVD: multiply by the components."""
+
+    def __init__(self, components: np.ndarray) -> None:
+        self.components_ = np.asarray(components)
+
+    def transform(self, X: Any) -> np.ndarray:
+        return np.asarray(X @ self.components_.T)
 
 
 class TfidfSvdEncoder:
@@ -119,9 +138,67 @@ class TfidfSvdEncoder:
         return self
 
     def fit_corpus(self, texts: Sequence[str]) -> None:
-        """Fit unless already fitted (what :func:`~genept.embeddings.embed_genes` calls)."""
+        """Fit unless already fitted, and save the fit (what :func:`~genept.embeddings.embed_genes` calls).
+
+        The fit is saved under :func:`lexical_dir` so that :attr:`spec` rebuilds this exact encoder
+        later (e.g. to embed a query into the same space).
+        """
         if not self.fitted:
             self.fit(texts)
+        path = lexical_dir() / f"{self.fit_id}.npz"
+        if not path.exists():
+            self.save(path)
+
+    @property
+    def fit_id(self) -> str:
+        """Short id of the fitted state: settings and corpus hash (``tfidf-256-1-2-2-0-<16 hex>``)."""
+        self.identity  # noqa: B018 - raises when not fitted
+        return f"tfidf-{self.dim}-1-{self.ngram_max}-{self.min_df}-{self.seed}-{self._fit_hash[:16]}"
+
+    @property
+    def spec(self) -> str:
+        """A spec for :func:`~genept.encoders.get_encoder` that loads this fit: ``tfidf@<fit_id>``."""
+        return f"tfidf@{self.fit_id}"
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted vocabulary, IDF weights and SVD basis to ``.npz`` (no pickles)."""
+        from genept._utils import atomic_write
+
+        self.identity  # noqa: B018 - raises when not fitted
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        vocab = self._vectorizer.vocabulary_
+        terms = np.asarray(sorted(vocab, key=vocab.__getitem__), dtype=str)
+        info = {"dim": self.dim, "requested_dim": self.requested_dim, "ngram_max": self.ngram_max, "min_df": self.min_df,
+                "seed": self.seed, "fit_hash": self._fit_hash}
+        with atomic_write(path) as fh:
+            np.savez(fh, terms=terms, idf=np.asarray(self._vectorizer.idf_), components=np.asarray(self._svd.components_),
+                     meta=np.asarray(json.dumps(info)))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> TfidfSvdEncoder:
+        """Read a fit written by :meth:`save`; encodes exactly like the encoder that was saved."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        path = Path(path)
+        if not path.exists():
+            raise ValueError(
+                f"no saved TF-IDF fit at {path}; it is written when genept embeds a corpus with a tfidf channel "
+                "(embed_genes / `genept genes embed`). Re-embed that corpus, or fit TfidfSvdEncoder on the same texts."
+            )
+        with np.load(path, allow_pickle=False) as data:
+            info = json.loads(str(data["meta"]))
+            terms, idf, components = data["terms"], data["idf"], data["components"]
+        enc = cls(info["requested_dim"], ngram_max=info["ngram_max"], min_df=info["min_df"], seed=info["seed"])
+        vec = TfidfVectorizer(
+            ngram_range=(1, enc.ngram_max), sublinear_tf=True, stop_words="english", dtype=np.float32,
+            vocabulary={str(t): i for i, t in enumerate(terms.tolist())},
+        )
+        vec.idf_ = idf
+        enc._vectorizer, enc._svd = vec, _Projection(components)
+        enc._dim, enc._fit_hash = int(info["dim"]), str(info["fit_hash"])
+        return enc
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Project ``texts`` into the fitted SVD space; unit rows (an all-stop-word text gives zeros)."""
