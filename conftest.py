@@ -52,6 +52,8 @@ DOCTEST_MODULES: tuple[str, ...] = (
     "cells/record.py",
     "cells/scaled.py",
     "evaluation/baselines.py",
+    "evaluation/paper.py",
+    "evaluation/published.py",
     "tl/_cells.py",
     "tl/_embed.py",
     "tl/_gene_embeddings.py",
