@@ -31,9 +31,10 @@ browser:
 		{ apt-get update -qq && apt-get install -y -qq chromium; }
 
 # The documentation site (API reference + the tutorial notebook, executed offline during the build).
-# -W: any warning, and any error in the notebook, fails the build. Open build/docs/html/index.html.
+# -E: every page re-read, so the notebook runs every time; -W: any warning, and any error in the notebook,
+# fails the build (-T prints the failing cell). Open build/docs/html/index.html.
 docs: $(VENV)/.installed
-	$(PY) -m sphinx -W -T --keep-going -b html docs build/docs/html
+	$(PY) -m sphinx -E -W -T --keep-going -b html docs build/docs/html
 
 # Wheel and sdist into build/dist.
 dist: $(VENV)/.installed

@@ -1,6 +1,6 @@
 """Sphinx configuration of genept's documentation: API reference from docstrings + an executed tutorial.
 
-Build: ``make docs`` (= ``python -m sphinx -W -T --keep-going -b html docs build/docs/html``). Offline: no
+Build: ``make docs`` (= ``python -m sphinx -E -W -T --keep-going -b html docs build/docs/html``). Offline: no
 intersphinx, no remote theme assets. The tutorial notebook is executed during every build; an error in
 it fails the build (``nb_execution_raise_on_error``), and so does any Sphinx warning (``-W``).
 """

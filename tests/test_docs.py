@@ -34,7 +34,7 @@ def test_conf_fails_on_warnings_and_notebook_errors():
     assert 'nb_execution_mode = "force"' in conf and "nb_execution_raise_on_error = True" in conf
     assert "sphinx.ext.intersphinx" not in conf  # builds offline
     makefile = (DOCS.parent / "Makefile").read_text()
-    assert "sphinx -W -T --keep-going -b html docs build/docs/html" in makefile
+    assert "sphinx -E -W -T --keep-going -b html docs build/docs/html" in makefile
 
 
 def test_broken_notebook_fails_the_docs_build(tmp_path):
