@@ -141,9 +141,7 @@ def _embed(args: argparse.Namespace) -> int:
         kwargs.update({k: v for k, v in (("base_url", args.base_url), ("dimensions", args.dimensions)) if v})
     if args.dtype:
         kwargs["dtype"] = args.dtype
-    encoder = get_encoder(args.encoder, **kwargs)
-    if not args.no_cache:
-        encoder = CachedEncoder(encoder, args.cache)
+    encoder = get_encoder(args.encoder, cache=None if args.no_cache else (args.cache or True), **kwargs)
     if kind == "openai":
         todo = encoder.missing(corpus.texts.values()) if isinstance(encoder, CachedEncoder) else list(corpus.texts.values())
         tokens, cost = encoder.estimate(todo)
@@ -309,7 +307,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Vectors are cached (SQLite) so an interrupted run resumes where it stopped.",
     )
     p.add_argument("--corpus", required=True, help="corpus file from build-corpus (.json or .json.gz)")
-    p.add_argument("--encoder", default="minilm", help="minilm | static | openai:MODEL | hashing (default minilm)")
+    p.add_argument("--encoder", default="static+tfidf",
+                   help="static+tfidf (default) | minilm | minilm-windows | static | tfidf | openai:MODEL | hashing | A+B channels")
     p.add_argument("-o", "--output", required=True, help="gene embeddings to write (.npz)")
     p.add_argument("--cache", metavar="PATH", default=None, help="embedding cache file (default ~/.cache/genept/embeddings.sqlite; GENEPT_CACHE_DIR moves it)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")

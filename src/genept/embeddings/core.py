@@ -268,7 +268,7 @@ class GeneEmbeddings:
 
 def embed_genes(
     corpus,
-    encoder: Any = "minilm",
+    encoder: Any = None,
     *,
     cache: bool | str | os.PathLike | None = True,
     show_progress: bool = True,
@@ -282,7 +282,10 @@ def embed_genes(
         A :class:`~genept.genes.corpus.GeneCorpus` or the path of a saved one.
     encoder
         An encoder spec for :func:`~genept.encoders.get_encoder` (``"minilm"``, ``"static"``,
-        ``"openai:text-embedding-3-small"``, ``"hashing"``) or an encoder object.
+        ``"openai:text-embedding-3-small"``, ``"hashing"``, ``"static+tfidf"``) or an encoder object.
+        Default :data:`~genept.encoders.DEFAULT_GENE_ENCODER` (``"static+tfidf"``: static MiniLM
+        token vectors, which read every word, beside TF-IDF+SVD fitted on this corpus; the fit is
+        saved and ``meta["encoder_spec"]`` rebuilds the encoder). ``"minilm"`` is the previous default.
     cache
         ``True``: the default embedding cache (``~/.cache/genept/embeddings.sqlite``, folder moved
         by ``GENEPT_CACHE_DIR``); a path: that SQLite file; ``None``/``False``: no cache.
@@ -317,6 +320,8 @@ def embed_genes(
         corpus = GeneCorpus.load(corpus)
     if not len(corpus):
         raise ValueError("the corpus is empty; nothing to embed")
+    if encoder is None:
+        from genept.encoders import DEFAULT_GENE_ENCODER as encoder
     enc = get_encoder(encoder, cache=cache, **encoder_kwargs)
     genes = corpus.genes
     fit = getattr(enc, "fit_corpus", None)  # channels fitted on the corpus (TF-IDF + SVD): unsupervised

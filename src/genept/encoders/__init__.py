@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from genept.encoders.cache import EmbeddingCache
 
 DEFAULT_ENCODER = "minilm"
+#: What ``embed_genes`` and ``genept genes embed`` use for gene texts: a static (model2vec) channel
+#: distilled once from MiniLM plus a TF-IDF+SVD channel fitted on the corpus. Chosen on the Gene2vec
+#: validation split (benchmarks/gene_quality.py); sentences and queries keep ``DEFAULT_ENCODER``.
+DEFAULT_GENE_ENCODER = "static+tfidf"
 
 
 def get_encoder(
@@ -136,4 +140,4 @@ def _build(spec: str, **kwargs: Any) -> Encoder:
                      "minilm-windows, tfidf[:DIM], or channels joined by '+' (e.g. static+tfidf)")
 
 
-__all__ = ["DEFAULT_ENCODER", "EncodeStats", "Encoder", "get_encoder", "l2_normalize"]
+__all__ = ["DEFAULT_ENCODER", "DEFAULT_GENE_ENCODER", "EncodeStats", "Encoder", "get_encoder", "l2_normalize"]

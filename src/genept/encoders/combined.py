@@ -112,8 +112,12 @@ class CombinedEncoder:
         return self
 
     def fit_corpus(self, texts: Sequence[str]) -> None:
-        """Same as :meth:`fit`; the hook :func:`~genept.embeddings.embed_genes` calls."""
-        self.fit(texts)
+        """Fit (and save, see :meth:`TfidfSvdEncoder.fit_corpus <genept.encoders.lexical.TfidfSvdEncoder.fit_corpus>`)
+        every channel that is fitted on the corpus; the hook :func:`~genept.embeddings.embed_genes` calls."""
+        for e in self.encoders:
+            hook = getattr(e, "fit_corpus", None)
+            if callable(hook):
+                hook(texts)
 
     def channel_meta(self) -> list[dict[str, Any]]:
         """``[{"name", "identity", "dim", "weight"}, ...]`` for ``GeneEmbeddings.meta``."""
