@@ -24,12 +24,15 @@ How (each choice measured in ``benchmarks/results/reference_mapping.md``):
 5. **Unassigned.** A cell is ``"unassigned"`` when its vote is uncertain (confidence below
    ``min_confidence``, default 0.5: no majority) or when it is far from the reference. "Far" is
    calibrated on the reference alone by leave-one-out: each reference cell's mean distance to
-   its ``k`` neighbours, divided by the median of its label, gives a ratio whose
-   ``distance_quantile`` (default 0.99) is the cut. A query cell's ratio (divided by the median of
-   its predicted label in the reference) is first divided by the query's own median ratio (at
-   least 1), which removes a shift that moves every cell (another study, species or state), so
-   only cells far *relative to the rest of the query* are unassigned. This assumes most query
-   cells are of types the reference knows.
+   its ``k`` neighbours (in the whole scaled gene space: on the axes and off them), divided by the
+   median of its label, gives a log ratio; robustly standardised (median, MAD) its
+   ``distance_quantile`` (default 0.99) is the cut. A query cell's log ratio (against the median
+   of its predicted label in the reference) is standardised with the query's own median and MAD,
+   never below the reference's: a shift that moves every cell (another study, species or state)
+   and a wider spread (a response that differs between types) are removed, so only cells far
+   *relative to the rest of the query* are unassigned. This assumes most query cells are of
+   types the reference knows. Measured: with the median alone (no spread), 31% of the
+   stimulated Kang cells of known types came out far; with the spread, 1.2%.
 """
 
 from __future__ import annotations
@@ -251,9 +254,11 @@ class Reference:
     k
         Neighbours that vote.
     label_scale
-        Per label: median leave-one-out mean neighbour distance of its reference cells.
+        Per label: median leave-one-out neighbour distance of its reference cells.
+    distance_center, distance_spread
+        Median and MAD of the reference's log scaled distances.
     distance_cut
-        The ``distance_quantile`` of the reference's scaled distances (the "far" threshold).
+        The ``distance_quantile`` of the reference's standardised log distances (the "far" cut).
     loo_accuracy
         Leave-one-out accuracy of the vote on the reference (how separable its labels are).
     """
@@ -264,6 +269,8 @@ class Reference:
     k: int
     label_scale: dict[str, float]
     distance_cut: float
+    distance_center: float
+    distance_spread: float
     distance_quantile: float
     loo_accuracy: float
     residual: np.ndarray | None = None
@@ -378,14 +385,17 @@ def fit_reference(
     pred, _ = vote(dist, lv[idx])
     d_mean = full_distance(dist, rv, rv[idx])
     scale = {c: float(np.median(d_mean[lv == c])) for c in sorted(set(lv))}
-    ratio = d_mean / np.maximum(np.array([scale[c] for c in lv]), 1e-12)
+    log_ratio = np.log(np.maximum(d_mean, 1e-12) / np.maximum(np.array([scale[c] for c in lv]), 1e-12))
+    center, spread = float(np.median(log_ratio)), max(_mad(log_ratio), 1e-6)
     ref = Reference(
         projection=proj,
         scores=Sv,
         labels=lv,
         k=k_eff,
         label_scale=scale,
-        distance_cut=float(np.quantile(ratio, distance_quantile)),
+        distance_cut=float(np.quantile((log_ratio - center) / spread, distance_quantile)),
+        distance_center=center,
+        distance_spread=spread,
         distance_quantile=float(distance_quantile),
         loo_accuracy=float((pred == lv).mean()),
         residual=rv,
@@ -412,6 +422,10 @@ def project_scores(proj: ScaledProjection, C: Any, *, residual: bool = False, ch
         out[start : start + chunk_size] = S
         res[start : start + chunk_size] = np.maximum(np.einsum("ij,ij->i", Z, Z) - np.einsum("ij,ij->i", S, S), 0.0)
     return (out, res) if residual else out
+
+
+def _mad(x: np.ndarray) -> float:
+    return float(np.median(np.abs(x - np.median(x)))) if len(x) else 0.0
 
 
 def full_distance(dist: np.ndarray, residual: np.ndarray, neighbour_residual: np.ndarray) -> np.ndarray:
@@ -492,13 +506,13 @@ class Transfer:
     confidence
         The winner's share of the distance-weighted votes (0-1).
     distance
-        Mean distance to the ``k`` reference neighbours divided by the predicted label's
-        reference scale and by the query's shift (compare with ``distance_cut``).
+        Standardised log distance to the ``k`` reference neighbours (against the predicted
+        label's reference scale, the query's median and spread); ``"far"`` above ``distance_cut``.
     reason
         ``""``, ``"uncertain"`` or ``"far"`` per cell.
     shift
-        The query's median scaled distance (>= 1): how much farther the whole query sits from the
-        reference than the reference from itself.
+        How much farther (>= 1, a factor) the typical query cell sits from the reference than the
+        typical reference cell from its neighbours.
     """
 
     labels: np.ndarray
@@ -569,9 +583,15 @@ def transfer_labels(
     scale = np.array([reference.label_scale[c] for c in predicted]) if len(predicted) else np.zeros(0)
     nres = reference.residual[idx] if reference.residual is not None else np.zeros(dist.shape)
     qres = nres.mean(axis=1) if query_residual is None else np.asarray(query_residual, dtype=np.float64)
-    ratio = full_distance(dist, qres, nres) / np.maximum(scale, 1e-12)
-    shift = float(max(np.median(ratio), 1.0)) if len(ratio) else 1.0
-    ratio = ratio / shift
+    log_ratio = np.log(np.maximum(full_distance(dist, qres, nres), 1e-12) / np.maximum(scale, 1e-12))
+    # The query's own centre and spread, never tighter than the reference's (see the module docstring).
+    center = max(float(np.median(log_ratio)), reference.distance_center) if len(log_ratio) else reference.distance_center
+    # The spread from the cells nearer than the median: cells of a type the reference lacks sit in
+    # the far tail and must not widen the cut that should catch them.
+    near = log_ratio[log_ratio <= np.median(log_ratio)] if len(log_ratio) else log_ratio
+    spread = max(float(np.median(np.median(log_ratio) - near)) if len(near) else 0.0, reference.distance_spread)
+    shift = float(np.exp(center - reference.distance_center))
+    ratio = (log_ratio - center) / spread
     reason = np.full(len(predicted), "", dtype=object)
     if unassigned:
         reason[confidence < min_confidence] = "uncertain"
