@@ -223,7 +223,7 @@ class WindowEncoder:
 
 def test_windows_fit_the_limit_and_cover_every_gene_in_order(symbols, counts):
     enc = WindowEncoder(40)
-    Y, stats = embed_cell_sentences(counts, symbols, enc, top_k=60)
+    Y, stats = embed_cell_sentences(counts, symbols, enc, top_k=60, windows="all")
     assert stats.path == "strings" and stats.budget_method == "tokenizer"
     assert max(enc.count_tokens(enc.texts)) <= 40  # measured with the tokenizer: no text is cut
     budget = TokenBudget(enc, symbols)
@@ -242,7 +242,7 @@ def test_windows_fit_the_limit_and_cover_every_gene_in_order(symbols, counts):
 
 def test_first_window_is_the_papers_truncation(symbols, counts):
     enc = WindowEncoder(40)
-    Y, stats = embed_cell_sentences(counts, symbols, enc, top_k=60, windows="first")
+    Y, stats = embed_cell_sentences(counts, symbols, enc, top_k=60)  # default: the first window
     sentences = cell_sentences(counts, symbols, top_k=60, resolve=False)
     want, _ = embed_sentences(sentences, WindowEncoder(40))
     np.testing.assert_allclose(Y, want, atol=1e-6)
@@ -261,7 +261,7 @@ def _ranks(X, top_k):
 @pytest.mark.parametrize("pooling", ["mean", "rank"])
 def test_pooling_weights(symbols, counts, pooling):
     enc = WindowEncoder(40)
-    Y, stats = embed_cell_sentences(counts[:6], symbols, enc, top_k=60, pooling=pooling)
+    Y, stats = embed_cell_sentences(counts[:6], symbols, enc, top_k=60, windows="all", pooling=pooling)
     budget = TokenBudget(enc, symbols)
     V = WindowEncoder(40).encode(enc.texts)
     pos = 0
