@@ -209,3 +209,29 @@ def test_bad_inputs_raise_clearly_and_leave_the_query_unchanged(case, error, mat
     with pytest.raises(error, match=match):
         genept.tl.map_to_reference(query, ref, label="cell_type", n_comps=10, k=10)
     assert _same(query, snap)
+
+
+# -- the command line -----------------------------------------------------------------------------
+def test_cli_annotate_with_reference(tmp_path, capsys):
+    from genept.cli import main
+
+    R, yr = _world(seed=0)
+    Q, yq = _world(seed=1, n_per_type=15)
+    names = [f"G{i}" for i in range(40)]
+    _adata(R, names, yr).write_h5ad(tmp_path / "ref.h5ad")
+    _adata(Q, names).write_h5ad(tmp_path / "query.h5ad")
+    before = (tmp_path / "query.h5ad").read_bytes()
+    rc = main(["annotate", str(tmp_path / "query.h5ad"), "--reference", str(tmp_path / "ref.h5ad"), "--label", "cell_type",
+               "-o", str(tmp_path / "out.h5ad")])  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "40 shared by name" in text and "wrote" in text
+    out = ad.read_h5ad(tmp_path / "out.h5ad")
+    assert _acc(out.obs["genept_ref_label"], yq) > 0.9
+    assert (tmp_path / "query.h5ad").read_bytes() == before
+    # Writing over the query file is refused; so is a missing --label.
+    assert main(["annotate", str(tmp_path / "query.h5ad"), "--reference", str(tmp_path / "ref.h5ad"), "--label", "cell_type",
+                 "-o", str(tmp_path / "query.h5ad")]) != 0  # fmt: skip
+    assert main(["annotate", str(tmp_path / "query.h5ad"), "--reference", str(tmp_path / "ref.h5ad"), "-o", str(tmp_path / "o2.h5ad")]) != 0
+    assert "--label" in capsys.readouterr().err
+    assert (tmp_path / "query.h5ad").read_bytes() == before
