@@ -83,3 +83,24 @@ def test_missing_column_and_bad_labels_are_clear(tmp_path):
     nosep = _write(tmp_path / "n.txt", "genelabel\nA1\n")
     with pytest.raises(ValueError):
         read_labels(nosep)
+
+
+def test_headerless_two_class_file_keeps_its_first_gene(tmp_path):
+    path = _write(tmp_path / "plain.tsv", "TP53\tsensitive\nACTB\tinsensitive\nMYC\tsensitive\n")
+    assert read_labels(path).to_dict() == {"TP53": 1, "ACTB": 0, "MYC": 1}
+
+
+def test_evaluate_genes_reads_column_specs(tmp_path):
+    import numpy as np
+
+    from genept.embeddings import GeneEmbeddings
+    from genept.evaluation.genes import evaluate_genes
+
+    genes = [f"G{i}" for i in range(40)]
+    rng = np.random.default_rng(0)
+    y = np.arange(40) % 2
+    emb = GeneEmbeddings(genes, rng.normal(size=(40, 4)) + y[:, None])
+    path = _write(tmp_path / "p.csv", "id,other,flag\n" + "".join(f"{g},x{i % 3},{bool(v)}\n" for i, (g, v) in enumerate(zip(genes, y))))
+    res = evaluate_genes({"e": emb}, tasks=["property"], label_files=[f"{path}:id:flag"], random_control=False)
+    out = next(iter(res["tasks"].values()))["e"]
+    assert out["logreg"]["auc"]["mean"] > 0.8 and out["n_pos"] == 20

@@ -589,7 +589,7 @@ def evaluate_genes(
         if not label_files:
             skipped["property"] = "no label files given"
         for path in label_files:
-            labels = read_label_file(path)
+            labels = read_labels(path)  # FILE[:ID_COLUMN[:LABEL_COLUMN]], CSV/TSV tables or gene<TAB>label lines
             run("property", f"property:{Path(path).name}", lambda e, y=labels: gene_property(e, y, seed=seed))
     return {
         "tasks": results,
@@ -836,8 +836,10 @@ def read_labels(spec: str | Path, *, positive: str | None = None) -> pd.Series:
     table.columns = [str(c).strip() for c in table.columns]
     columns = list(table.columns)
     first_values = [str(v).strip() for v in columns]
-    if id_col is None and label_col is None and len(columns) == 2 and first_values[1].lower() in _TRUE | _FALSE:
-        return read_label_file(path, positive=positive)  # no header: gene<TAB>label
+    if id_col is None and label_col is None and len(columns) == 2 and (
+        first_values[1].lower() in _TRUE | _FALSE or first_values[1] in set(table.iloc[:, 1].str.strip())
+    ):
+        return read_label_file(path, positive=positive)  # no header: the first line is a gene and its label
     lower = {c.lower(): c for c in columns}
 
     def named(col: str, what: str) -> str:
