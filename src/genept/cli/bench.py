@@ -25,7 +25,8 @@ TASK_FILES = {
 LABEL_FORMAT = (
     "Label files (--labels): one gene per line, 'gene<TAB>label' (comma if the file has no tab); "
     "gene = symbol, alias, Ensembl or Entrez id; label = 0/1 or one of two class names; "
-    "optional header line; '#' lines ignored."
+    "optional header line; '#' lines ignored. Or a CSV/TSV table with a header, columns chosen as "
+    "FILE:ID_COLUMN:LABEL_COLUMN (labels 0/1, True/False or two classes; guessed when unambiguous)."
 )
 
 
@@ -284,7 +285,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--tasks", default="classes,ggi,go", help="comma-separated subset of classes,ggi,go,property (default: classes,ggi,go)")
     p.add_argument(
-        "--labels", action="append", default=[], metavar="FILE", help="binary gene label file for the property task (repeatable)"
+        "--labels", action="append", default=[], metavar="FILE[:ID_COLUMN:LABEL_COLUMN]", help="binary gene label file or table for the property task (repeatable)"
     )
     p.add_argument("--go-max-terms", type=int, default=None, help="evaluate a random subset of this many GO terms (fixed seed)")
     p.add_argument("--go-propagate", action="store_true", help="propagate GO annotations to ancestor terms (is_a, part_of)")
