@@ -302,8 +302,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = gsub.add_parser(
         "embed",
         help="embed the gene texts of a corpus with a text encoder",
-        description="Encoders: minilm (offline default, all-MiniLM-L6-v2), static (model2vec, distilled once from MiniLM), "
-        "openai:MODEL (any OpenAI-compatible API; key from OPENAI_API_KEY), hashing (lexical baseline). "
+        description="Encoders: static+tfidf (default: model2vec distilled once from MiniLM beside TF-IDF+SVD fitted on the "
+        "corpus; reads every word), minilm (all-MiniLM-L6-v2, the previous default; cuts at 256 word pieces), minilm-windows "
+        "(MiniLM over overlapping windows, pooled), static, tfidf, openai:MODEL (any OpenAI-compatible API; key from "
+        "OPENAI_API_KEY), hashing (lexical baseline); join channels with '+'. "
         "Vectors are cached (SQLite) so an interrupted run resumes where it stopped.",
     )
     p.add_argument("--corpus", required=True, help="corpus file from build-corpus (.json or .json.gz)")
