@@ -116,8 +116,8 @@ def test_genept_s_truncation_counted_with_the_encoders_tokenizer(small_adata):
     # symbols of 2-7 characters in a 38-token budget: between 5 and 19 genes fit
     assert 5 <= tr["genes_seen_min"] <= tr["genes_seen_median"] <= tr["genes_seen_max"] <= 19
     assert tr["n_cells_truncated"] == small_adata.n_obs
-    # the default reads every ranked gene, in windows within the limit
-    genept.tl.embed_cells(small_adata, method="s", encoder=Limited(), prefix="", cache=False)
+    # windows="all" reads every ranked gene, in windows within the limit
+    genept.tl.embed_cells(small_adata, method="s", encoder=Limited(), prefix="", cache=False, windows="all")
     cov = small_adata.uns["X_genept_s"]["coverage"]
     assert cov["fraction_genes_read"] == 1.0 and cov["windows_per_cell_mean"] > 1
     assert small_adata.uns["X_genept_s"]["truncation"]["n_cells_truncated"] == 0

@@ -16,8 +16,8 @@ def genept_s(
     top_k: int | None = 1000,
     prefix: str = DEFAULT_PREFIX,
     separator: str = " ",
-    windows: Literal["all", "first"] = "all",
-    pooling: Literal["mean", "rank"] = "mean",
+    windows: Literal["all", "first"] = "first",
+    pooling: Literal["mean", "rank"] = "rank",
     cache: bool | str | os.PathLike | None = True,
     layer: str | None = None,
     use_raw: bool = False,
@@ -41,9 +41,10 @@ def genept_s(
     top_k, prefix, separator
         Genes per sentence (default 1,000; ``None``: all expressed), text before, text between.
     windows, pooling
-        ``"all"`` (default): every ranked gene is read, in windows that fit the encoder's token
-        limit, pooled by ``"mean"`` (default) or ``"rank"``; ``"first"``: one string cut by the
-        encoder, as the GenePT paper did. Static encoders read every gene exactly either way.
+        ``"first"`` (default): one string cut at the encoder's token limit, as the GenePT paper
+        did; ``"all"``: every ranked gene is read, in windows within the limit, pooled by
+        ``"rank"`` (default) or ``"mean"`` (see :func:`genept.cells.genept_s` for why ``"first"``
+        is the default). Static encoders read every gene exactly either way.
     cache
         Embedding cache: ``True`` (default file), a path, or ``False``/``None``.
     layer, use_raw, species, key_added, chunk_size, show_progress, copy
