@@ -325,6 +325,7 @@ def fit_reference(
     k: int = 15,
     distance_quantile: float = 0.99,
     gene_names: Sequence[Any] | None = None,
+    max_calibration: int = 20_000,
     where: str = "reference",
 ) -> Reference:
     """Fit the map on a reference's shared genes and calibrate the vote and the "far" cut on it.
@@ -352,6 +353,9 @@ def fit_reference(
         far (see the module docstring).
     gene_names
         Names of the columns (stored with the map).
+    max_calibration
+        Reference cells (a seeded random subset when there are more) whose leave-one-out
+        neighbours calibrate the vote and the distance cut.
 
     Examples
     --------
@@ -381,16 +385,24 @@ def fit_reference(
     voters = values != ""
     Sv, lv, rv = S[voters], values[voters], res[voters]
     k_eff = int(min(k, len(lv) - 1))
-    dist, idx = knn(Sv, Sv, k_eff + 1, exclude_self=True)
+    # Calibrate on at most max_calibration reference cells (a distribution needs no more), each
+    # against all voters but itself: leave-one-out.
+    cal = np.arange(len(lv))
+    if len(cal) > max_calibration:
+        cal = np.sort(np.random.default_rng(0).choice(len(lv), max_calibration, replace=False))
+    dist, idx = knn(Sv[cal], Sv, k_eff + 1, exclude=cal)
+    dist, idx = dist[:, :-1], idx[:, :-1]
+    lv_cal, rv_cal = lv[cal], rv[cal]
     pred, _ = vote(dist, lv[idx])
-    d_mean = full_distance(dist, rv, rv[idx])
+    d_mean = full_distance(dist, rv_cal, rv[idx])
+    lv_all, lv = lv, lv_cal
     scale = {c: float(np.median(d_mean[lv == c])) for c in sorted(set(lv))}
     log_ratio = np.log(np.maximum(d_mean, 1e-12) / np.maximum(np.array([scale[c] for c in lv]), 1e-12))
     center, spread = float(np.median(log_ratio)), max(_mad(log_ratio), 1e-6)
     ref = Reference(
         projection=proj,
         scores=Sv,
-        labels=lv,
+        labels=lv_all,
         k=k_eff,
         label_scale=scale,
         distance_cut=float(np.quantile((log_ratio - center) / spread, distance_quantile)),
@@ -438,11 +450,20 @@ def full_distance(dist: np.ndarray, residual: np.ndarray, neighbour_residual: np
 
 
 # -- neighbours and votes -------------------------------------------------------------------------
-def knn(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self: bool = False, chunk_size: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
+def knn(
+    query: np.ndarray,
+    reference: np.ndarray,
+    k: int,
+    *,
+    exclude_self: bool = False,
+    exclude: np.ndarray | None = None,
+    chunk_size: int = 2_000,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact Euclidean ``k`` nearest neighbours by blocked matrix products (float32).
 
     With ``exclude_self`` (query is the reference) each cell's own row is dropped and ``k - 1``
-    neighbours are returned.
+    neighbours are returned. ``exclude`` gives, per query row, one reference row it may not
+    take (leave-one-out on a subset of the reference).
 
     Examples
     --------
@@ -456,17 +477,17 @@ def knn(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self: bool 
     r2 = np.einsum("ij,ij->i", R, R)
     dists = np.empty((Q.shape[0], k), dtype=np.float32)
     index = np.empty((Q.shape[0], k), dtype=np.int64)
+    if exclude_self:
+        exclude = np.arange(Q.shape[0])
     for start in range(0, Q.shape[0], chunk_size):
         q = Q[start : start + chunk_size]
         d2 = q @ R.T
         d2 *= -2.0
-        d2 += r2
-        d2 += np.einsum("ij,ij->i", q, q)[:, None]
-        if exclude_self:
-            rows = np.arange(len(q))
-            d2[rows, start + rows] = np.inf
+        d2 += r2  # |q|^2 does not change a row's order: added to the k kept only
+        if exclude is not None:
+            d2[np.arange(len(q)), exclude[start : start + len(q)]] = np.inf
         part = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        dd = np.take_along_axis(d2, part, axis=1)
+        dd = np.take_along_axis(d2, part, axis=1) + np.einsum("ij,ij->i", q, q)[:, None]
         order = np.argsort(dd, axis=1, kind="stable")
         index[start : start + len(q)] = np.take_along_axis(part, order, axis=1)
         dists[start : start + len(q)] = np.sqrt(np.maximum(np.take_along_axis(dd, order, axis=1), 0.0))
