@@ -268,6 +268,9 @@ def run_pairs(genes, variants: bool) -> list[dict]:
         q_shared = qry.names[m.query_index]
         queries = [(qry, "all genes")]
         for n in (500, 200):
+            if n >= len(q_shared):  # e.g. Kang -> pbmc68k shares fewer genes than the panel
+                print(f"{ref.name} -> {qry.name}: only {len(q_shared)} shared genes, no {n}-gene panel", flush=True)
+                continue
             queries.append((qry.panel(np.sort(rng.choice(q_shared, n, replace=False)), f"{n}-gene panel"), f"{n}-gene panel"))
         ref_classes = set(np.asarray(ref.labels, dtype=str))
         for q, tag in queries:
