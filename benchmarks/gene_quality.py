@@ -326,6 +326,8 @@ def cmd_speed(args: argparse.Namespace) -> None:
     from genept.genes.sources.files import read_summary_table
 
     c = build_corpus(None, [read_summary_table(SUMMARIES)], compose_missing=False)
+    if args.limit:
+        c = c.subset(sorted(np.random.default_rng(0).choice(c.genes, size=args.limit, replace=False).tolist()))
     from genept.encoders import get_encoder
 
     enc = get_encoder(args.encoder)
@@ -384,6 +386,7 @@ def main() -> None:
     p.set_defaults(func=cmd_windows)
     p = sub.add_parser("speed", help="all RefSeq texts with one encoder: seconds and peak memory")
     p.add_argument("--encoder", default="static+tfidf")
+    p.add_argument("--limit", type=int, default=0, help="a random sample of this many texts (seed 0)")
     p.set_defaults(func=cmd_speed)
     p = sub.add_parser("report", help="markdown tables from the logs")
     p.set_defaults(func=cmd_report)
