@@ -14,9 +14,10 @@ How (each choice measured in ``benchmarks/results/reference_mapping.md``):
    ``expm1`` (never logged twice) and every matrix is then normalised on the shared genes
    (``log1p`` of counts per 10,000), so the library sizes of the two datasets are comparable
    whatever genes each measured. Scaled (negative) values are refused.
-3. **Placement.** A GenePT-scaled map is fitted on the reference's shared genes
-   (:func:`fit_reference`): highly variable genes, scaling, principal axes, and the isometry into
-   the gene-text space. Both datasets are projected with the reference's statistics. Neighbours
+3. **Placement.** A GenePT map is fitted on the reference's shared genes
+   (:func:`fit_reference`): highly variable genes, principal axes of the centred log-expression
+   (not scaled to unit variance: measured better across studies, see ``scale``), and the
+   isometry into the gene-text space. Both datasets are projected with the reference's statistics. Neighbours
    are searched on the principal-axis scores, which have the same distances as the text-space
    coordinates (the map is an isometry) at a fraction of the width.
 4. **Labels.** ``k`` nearest reference cells vote, weighted by ``1 / (distance + eps)``; the
@@ -326,6 +327,7 @@ def fit_reference(
     distance_quantile: float = 0.99,
     gene_names: Sequence[Any] | None = None,
     max_calibration: int = 20_000,
+    scale: bool = False,
     where: str = "reference",
 ) -> Reference:
     """Fit the map on a reference's shared genes and calibrate the vote and the "far" cut on it.
@@ -356,6 +358,12 @@ def fit_reference(
     max_calibration
         Reference cells (a seeded random subset when there are more) whose leave-one-out
         neighbours calibrate the vote and the distance cut.
+    scale
+        Scale each gene to unit variance before the principal axes (GenePT-scaled's own map).
+        Default ``False``: centred log-expression, as ``scanpy.tl.ingest``. Measured on the
+        benchmark pairs, scaling lowered macro-F1 by 0.05-0.17 on three of four pairs (it gives
+        genes with little variance, which carry study-specific noise, the weight of markers) and
+        raised it by 0.05 on one (``benchmarks/results/reference_mapping.md``).
 
     Examples
     --------
@@ -379,6 +387,8 @@ def fit_reference(
         E = np.asarray(gene_vectors, dtype=np.float32)
     proj = fit_scaled(C, E, found=None if gene_vectors is not None else np.ones(X.shape[1], bool),
                       n_top_genes=n_top_genes, n_comps=n_comps, where=where)  # fmt: skip
+    if not scale:
+        proj = center_only(proj, C, E, n_comps)
     if gene_names is not None:
         proj.gene_names = np.asarray([str(g) for g in gene_names], dtype=str)
     S, res = project_scores(proj, C, residual=True)
@@ -414,6 +424,49 @@ def fit_reference(
         params={"kind": kind, "n_top_genes": -1 if n_top_genes is None else int(n_top_genes), "n_comps": int(n_comps), "k": k_eff},
     )
     return ref
+
+
+def center_only(proj: ScaledProjection, C: Any, gene_vectors: np.ndarray, n_comps: int, *, chunk_size: int = 5_000) -> ScaledProjection:
+    """The map of ``proj``'s genes refitted on centred, unscaled log-expression (``std = 1``).
+
+    Principal axes of the covariance of the log-expression (accumulated block by block) and the
+    same isometric text map as :func:`genept.cells.scaled.fit_scaled`.
+    """
+    import dataclasses
+
+    from genept.cells.scaled import _top_eigenpairs
+    from genept.cells.weighted import transform_block
+
+    g = proj.genes
+    n = int(C.shape[0])
+    gram = np.zeros((len(g), len(g)))
+    total = np.zeros(len(g))
+    for start in range(0, n, chunk_size):
+        T = transform_block(C[start : start + chunk_size], proj.transform)[:, g]
+        T = np.asarray(T.toarray() if sp.issparse(T) else T, dtype=np.float32)
+        gram += T.T @ T
+        total += T.sum(axis=0, dtype=np.float64)
+    mean = total / n
+    cov = (gram - n * np.outer(mean, mean)) / max(n - 1, 1)
+    k = int(min(n_comps, len(g), n - 1, gene_vectors.shape[1]))
+    evals, P = _top_eigenpairs(cov, k)
+    U = P.T @ np.asarray(gene_vectors, dtype=np.float64)[g]
+    lam, V = np.linalg.eigh(U @ U.T)
+    keep = lam > 1e-6 * max(lam.max(), 0.0)
+    V = V[:, keep]
+    Q = (V / np.sqrt(lam[keep])) @ V.T @ U
+    return dataclasses.replace(
+        proj,
+        mean=mean.astype(np.float32),
+        std=np.ones(len(g), dtype=np.float32),
+        max_value=None,
+        center=np.zeros(len(g), dtype=np.float32),
+        components=np.ascontiguousarray(P.T, dtype=np.float32),
+        explained_variance=np.clip(evals, 0.0, None).astype(np.float32),
+        total_variance=float(max(np.trace(cov), 0.0)),
+        weights=np.ascontiguousarray(P @ Q, dtype=np.float32),
+        meta={**proj.meta, "scaling": "centred log-expression (no unit variance)"},
+    )
 
 
 def project_scores(proj: ScaledProjection, C: Any, *, residual: bool = False, chunk_size: int = 5_000):
@@ -646,6 +699,7 @@ def map_arrays(
     min_confidence: float = 0.5,
     distance_quantile: float = 0.99,
     unassigned: bool = True,
+    scale: bool = False,
 ) -> tuple[Transfer, np.ndarray, Reference, GeneMatch]:
     """The whole mapping on arrays: match genes, fit the reference, project the query, transfer labels.
 
@@ -679,7 +733,7 @@ def map_arrays(
         info = gene_embedding_info(emb)
     R = shared_counts(reference_X, match.reference_index, r_kind)
     ref = fit_reference(R, labels, E, kind="counts", n_top_genes=n_top_genes, n_comps=n_comps, k=k,
-                        distance_quantile=distance_quantile, gene_names=match.names)  # fmt: skip
+                        distance_quantile=distance_quantile, gene_names=match.names, scale=scale)  # fmt: skip
     ref.params["reference_kind"] = r_kind
     ref.params["gene_embeddings"] = info
     Q = shared_counts(query_X, match.query_index, q_kind)

@@ -37,7 +37,8 @@ def map_to_reference(
     Genes are matched by name or, across species, through human orthologs; only the shared genes
     are used, so a targeted panel is compared with the reference on its own genes. Raw counts and
     log-normalised values are both accepted (detected; the log is never taken twice). A
-    GenePT-scaled map is fitted on the reference's shared genes and both datasets are placed with
+    GenePT map (principal axes of the centred log-expression, isometric into the gene-text space) is
+    fitted on the reference's shared genes and both datasets are placed with
     it; ``k`` reference neighbours vote (distance-weighted). A cell is ``"unassigned"`` when no
     label has a majority of the votes or when it is far from the reference relative to the rest of
     the query (a cut calibrated on the reference itself). See :mod:`genept.cells.mapping`.
@@ -136,7 +137,7 @@ def map_to_reference(
         reference={"n_cells": int(len(ref.labels)), "classes": ref.classes, "loo_accuracy": round(ref.loo_accuracy, 4),
                    "distance_cut": round(ref.distance_cut, 4), "n_hvg": int(len(ref.projection.genes)), "n_comps": ref.projection.n_comps},
         summary=out.summary(),
-        embedding={"obsm": f"X_{key_added}", "space": "gene-text (GenePT-scaled map of the reference)" if gene_embeddings is not None
+        embedding={"obsm": f"X_{key_added}", "space": "gene-text (GenePT map of the reference)" if gene_embeddings is not None
                    else "principal-axis scores of the reference (pass gene_embeddings for gene-text coordinates)",
                    "encoder": encoders.get("used", "")},
     )  # fmt: skip
