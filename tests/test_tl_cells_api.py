@@ -145,3 +145,19 @@ def test_log_normalised_input_is_never_logged_twice(small_adata, gene_emb):
     np.testing.assert_allclose(a["genept_scaled:g"], b["genept_scaled:g"], atol=1e-4)
     with pytest.raises(ValueError, match="log it twice"):
         cell_embeddings(logged, gene_embeddings={"g": gene_emb}, transform="log1p")
+
+
+def test_queries_rebuild_a_fitted_gene_encoder_from_its_recorded_spec():
+    """Gene embeddings from a corpus-fitted, multi-channel encoder are queried without naming the encoder."""
+    from genept.genes.corpus import build_corpus
+
+    names = ["CD3E", "CD3D", "CD19", "MS4A1", "LYZ", "CD14", "INS", "GCG", "SST", "PPY", "KRT19", "CFTR", "PTPRC", "NKG7"]
+    emb = genept.embed_genes(build_corpus(names), "hashing+tfidf:8", cache=False)
+    assert "tfidf@" in emb.meta["encoder_spec"]
+    hits = genept.tl.search_genes("insulin", emb, top_n=3)
+    assert hits["gene"].iloc[0] == "INS"
+    adata = ad.AnnData(np.random.default_rng(0).poisson(2.0, (12, len(names))).astype(np.float32))
+    adata.var_names = names
+    genept.tl.genept_w(adata, emb)
+    assert adata.uns["X_genept_w"]["gene_embeddings"]["encoder_spec"] == emb.meta["encoder_spec"]
+    genept.tl.search_cells(adata, "insulin secreting beta cell", basis="X_genept_w")

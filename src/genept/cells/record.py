@@ -37,6 +37,7 @@ def gene_embedding_info(emb: Any) -> dict[str, Any]:
     meta = emb.meta
     return {
         "encoder": str(meta.get("encoder", "unknown")),
+        "encoder_spec": str(meta.get("encoder_spec", "")),
         "corpus_hash": str(meta.get("corpus_hash", "")),
         "template": str(meta.get("template", "")),
         "n_genes": int(len(emb)),

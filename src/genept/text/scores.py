@@ -97,7 +97,7 @@ def label_texts(labels: Sequence[str] | Mapping[str, str]) -> tuple[list[str], l
     return names, texts
 
 
-def query_encoder(encoder: str | Encoder | None, expected: str | None, what: str) -> Encoder:
+def query_encoder(encoder: str | Encoder | None, expected: str | None, what: str, *, spec: str | None = None) -> Encoder:
     """Build the encoder for a query and refuse one that differs from the one that made ``what``.
 
     Parameters
@@ -125,7 +125,10 @@ def query_encoder(encoder: str | Encoder | None, expected: str | None, what: str
     """
     from genept.encoders import DEFAULT_ENCODER, get_encoder
 
-    enc = get_encoder(DEFAULT_ENCODER if encoder is None else encoder)
+    if encoder is None:
+        # embeddings made by a fitted or combined encoder record the spec that rebuilds it (meta["encoder_spec"])
+        encoder = spec or DEFAULT_ENCODER
+    enc = get_encoder(encoder)
     if expected is not None and enc.identity != expected:
         raise ValueError(
             f"{what} was made with encoder {expected!r}, but the query encoder is {enc.identity!r}. "

@@ -86,11 +86,20 @@ def _cells(adata: AnnData, basis: str) -> np.ndarray:
     return C
 
 
+def _basis_spec(adata: AnnData, basis: str) -> str | None:
+    """The encoder spec recorded with the gene embeddings behind ``obsm[basis]`` (fitted or combined encoders)."""
+    record = adata.uns.get(basis)
+    genes = record.get("gene_embeddings") if isinstance(record, Mapping) else None
+    spec = genes.get("encoder_spec") if isinstance(genes, Mapping) else None
+    return str(spec) if spec else None
+
+
 def _gene_encoder(emb: GeneEmbeddings, encoder: str | Encoder | None) -> Encoder:
     from genept.text.scores import query_encoder
 
     expected = emb.meta.get("encoder")
-    return query_encoder(encoder, None if expected in (None, "", "unknown") else str(expected), "the gene embeddings")
+    expected = None if expected in (None, "", "unknown") else str(expected)
+    return query_encoder(encoder, expected, "the gene embeddings", spec=emb.meta.get("encoder_spec") or None)
 
 
 def label_gene_sets(
@@ -281,7 +290,7 @@ def zero_shot_annotate(
     extra: dict[str, Any] = {}
     if method == "embedding":
         C = _cells(adata, basis)
-        enc = query_encoder(encoder, basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]")
+        enc = query_encoder(encoder, basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]", spec=_basis_spec(adata, basis))
         S = text_scores(C, enc.encode(texts), center=center)
         params.update(basis=basis, center=bool(center), encoder=enc.identity)
     else:
@@ -417,7 +426,7 @@ def search_cells(
     adata = adata.copy() if copy else adata
     (query,) = clean_texts([query], "the query")
     C = _cells(adata, basis)
-    enc = query_encoder(encoder, basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]")
+    enc = query_encoder(encoder, basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]", spec=_basis_spec(adata, basis))
     adata.obs[key_added] = text_scores(C, enc.encode([query]), center=center)[:, 0]
     store(adata, key_added, {"query": query, "basis": basis, "encoder": enc.identity, "center": bool(center)})
     return adata if copy else None
