@@ -1,10 +1,14 @@
-"""Which statistics scale the query: the reference's (genept's default) or the query's own? Same pairs as reference_mapping.py.
+"""How to put genes on one scale for mapping: centred only (the default), scaled by the reference, or by the query itself.
 
-genept places the query with the reference's gene means and standard deviations (as ``ingest``
-does). Scaling each dataset by its own statistics removes a gene-wise shift that moves every
-query cell (a stimulation, another study) but also removes real differences when the two
-datasets hold cell types in different proportions. This script measures both on the pairs of
-``benchmarks/reference_mapping.py`` (all genes) with the same vote and unassigned rule.
+Same pairs as ``reference_mapping.py`` (all genes), same vote and unassigned rule; only the
+placement differs:
+
+- centred log-expression, the reference's gene means (``fit_reference(scale=False)``, default;
+  what ``scanpy.tl.ingest`` does);
+- scaled to unit variance with the reference's means and sds (GenePT-scaled's own map,
+  ``scale=True``);
+- scaled, with the query's own means and sds (removes a gene-wise shift that moves every query
+  cell, but also real differences when the datasets hold types in different proportions).
 
 Usage::
 
@@ -22,16 +26,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def run(ref, qry, self_scale: bool):
+def run(ref, qry, mode: str):
     from genept.cells import mapping as M
     from genept.cells.weighted import transform_block
 
     m = M.match_genes(qry.names, ref.names, query_species=qry.species, reference_species=ref.species)
     R = M.shared_counts(ref.X, m.reference_index, M.expression_kind(ref.X))
     Q = M.shared_counts(qry.X, m.query_index, M.expression_kind(qry.X))
-    r = M.fit_reference(R, ref.labels, None, kind="counts")
+    r = M.fit_reference(R, ref.labels, None, kind="counts", scale=mode != "centred")
     proj = r.projection
-    if self_scale:
+    if mode == "self":
         proj = copy.copy(proj)
         T = transform_block(Q, proj.transform)[:, proj.genes].toarray()
         sd = T.std(0, ddof=1)
@@ -44,15 +48,15 @@ def run(ref, qry, self_scale: bool):
 def main() -> int:
     import reference_mapping as rm
 
-    print("| pair | query scaled by | macro-F1 (forced) | accuracy (forced) | macro-F1 (unassigned rule) | unassigned (known) |")
+    print("| pair | placement | macro-F1 (forced) | accuracy (forced) | macro-F1 (unassigned rule) | unassigned (known) |")
     print("|---|---|---|---|---|---|")
     for ref, qry in rm.load_pairs():
         classes = set(np.asarray(ref.labels, str))
-        for self_scale in (False, True):
-            out = run(ref, qry, self_scale)
+        for mode in ("centred", "scaled", "self"):
+            out = run(ref, qry, mode)
             f = rm.score(out.predicted, qry.labels, classes)
             g = rm.score(out.labels, qry.labels, classes)
-            who = "its own statistics" if self_scale else "the reference's (default)"
+            who = {"centred": "centred, reference means (default)", "scaled": "scaled, reference means/sds", "self": "scaled, query's own means/sds"}[mode]
             print(f"| {ref.name} -> {qry.name} | {who} | {f['f1']:.3f} | {f['acc']:.3f} | {g['f1']:.3f} | {g['unassigned_known']:.3f} |", flush=True)
     return 0
 
