@@ -112,6 +112,12 @@ def _parse_labels(items: list[str]) -> dict[str, str]:
 def _annotate(args: argparse.Namespace) -> int:
     from genept import tl
 
+    if args.reference:
+        from genept.cli.annotate import annotate_from_reference
+
+        return annotate_from_reference(args)
+    if not args.labels:
+        raise ValueError("give --labels (zero-shot) or --reference REF.h5ad --label COL (label transfer from a labelled reference)")
     labels = _parse_labels(args.labels)
     adata = _read_h5ad(args.input)
     if args.method == "genes":
@@ -188,7 +194,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "obs[KEY_margin] and obsm[KEY_scores].",
     )
     p.add_argument("input", metavar="IN.h5ad")
-    p.add_argument("--labels", nargs="+", required=True, metavar="LABEL", help="'name: description' ... or a file")
+    p.add_argument("--labels", nargs="+", metavar="LABEL", help="'name: description' ... or a file (or use --reference)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.h5ad")
     p.add_argument("--method", choices=["embedding", "genes"], default="embedding",
                    help="embedding: cosine with the cell embeddings (default); genes: score each label's closest genes")
@@ -202,6 +208,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-margin", type=float, default=0.0, help="unassigned below this best-minus-second score margin (default 0)")
     p.add_argument("--no-center", action="store_true", help="raw cosine instead of subtracting the mean cell")
     p.add_argument("--key-added", default="genept_zero_shot")
+    from genept.cli.annotate import add_reference_arguments
+
+    add_reference_arguments(p)
     p.set_defaults(func=_annotate)
 
     p = sub.add_parser("search-genes", help="the genes whose text embedding is closest to a free-text query")
