@@ -386,7 +386,7 @@ def fit_reference(
     else:
         E = np.asarray(gene_vectors, dtype=np.float32)
     proj = fit_scaled(C, E, found=None if gene_vectors is not None else np.ones(X.shape[1], bool),
-                      n_top_genes=n_top_genes, n_comps=n_comps, where=where)  # fmt: skip
+                      n_top_genes=n_top_genes, n_comps=n_comps, where=where, show_progress=False)  # fmt: skip
     if not scale:
         proj = center_only(proj, C, E, n_comps)
     if gene_names is not None:
