@@ -1,8 +1,9 @@
 """Gene embeddings: a gene index, a float32 matrix and the metadata that says how it was made.
 
 :func:`embed_genes` turns a gene text corpus into :class:`GeneEmbeddings`;
-:meth:`GeneEmbeddings.from_pickle` and :meth:`GeneEmbeddings.from_table` import embeddings made
-elsewhere (GenePT's published pickles, TSV/CSV/parquet tables).
+:meth:`GeneEmbeddings.from_pickle` and :meth:`GeneEmbeddings.from_table` read embeddings made
+elsewhere (GenePT's published pickles, TSV/CSV/parquet tables) with their keys as written;
+:func:`genept.embeddings.importers.import_embeddings` also maps keys to HGNC symbols.
 
 File format (``.npz``, no pickles, written atomically): arrays ``genes`` (unicode), ``vectors``
 (float32, ``n_genes x dim``) and ``meta`` (a JSON string: encoder identity, corpus hash, text
@@ -46,10 +47,15 @@ class GeneEmbeddings:
     Examples
     --------
     >>> from genept import GeneEmbeddings
-    >>> emb = GeneEmbeddings.load("genes.npz")
-    >>> emb["CD3E"].shape
-    (384,)
-    >>> matrix, found = emb.reindex(adata.var_names)
+    >>> emb = GeneEmbeddings(["CD3E", "INS"], np.array([[1.0, 0.0], [0.0, 1.0]]), {"encoder": "toy"})
+    >>> emb
+    GeneEmbeddings(2 genes x 2, toy)
+    >>> emb["CD3E"], emb.dim, "INS" in emb
+    (array([1., 0.], dtype=float32), 2, True)
+    >>> emb = GeneEmbeddings.load(emb.save("genes.npz"))
+    >>> matrix, found = emb.reindex(["INS", "MY_GENE", "CD3E"])  # e.g. adata.var_names
+    >>> matrix.tolist(), found.tolist()
+    ([[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]], [True, False, True])
     """
 
     def __init__(self, genes: Sequence[str], vectors: np.ndarray, meta: Mapping[str, Any] | None = None) -> None:
@@ -83,12 +89,27 @@ class GeneEmbeddings:
 
     @property
     def dim(self) -> int:
+        """Vector length."""
         return int(self.vectors.shape[1])
 
     def to_frame(self) -> pd.DataFrame:
+        """The vectors as a DataFrame (index: genes, columns: 0 .. dim - 1).
+
+        Examples
+        --------
+        >>> GeneEmbeddings(["CD3E", "INS"], np.eye(2)).to_frame().shape
+        (2, 2)
+        """
         return pd.DataFrame(self.vectors, index=self.genes)
 
     def subset(self, genes: Iterable[str]) -> GeneEmbeddings:
+        """The embeddings of ``genes`` (keys as stored, in that order; unknown keys skipped), same ``meta``.
+
+        Examples
+        --------
+        >>> GeneEmbeddings(["CD3E", "INS", "GCG"], np.eye(3)).subset(["GCG", "CD3E", "XYZ"]).genes.tolist()
+        ['GCG', 'CD3E']
+        """
         idx = self.genes.get_indexer(list(genes))
         idx = idx[idx >= 0]
         return GeneEmbeddings(self.genes[idx], self.vectors[idx], self.meta)
@@ -169,7 +190,14 @@ class GeneEmbeddings:
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write ``.npz`` (arrays ``genes``, ``vectors``, ``meta``), atomically."""
+        """Write ``.npz`` (arrays ``genes``, ``vectors``, ``meta``), atomically; returns the path.
+
+        Examples
+        --------
+        >>> path = GeneEmbeddings(["CD3E"], np.ones((1, 2)), {"encoder": "toy"}).save("genes.npz")
+        >>> GeneEmbeddings.load(path).meta["encoder"]
+        'toy'
+        """
         path = Path(path)
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **self.meta}
         with atomic_write(path) as fh:
@@ -183,7 +211,20 @@ class GeneEmbeddings:
 
     @classmethod
     def load(cls, path: str | Path) -> GeneEmbeddings:
-        """Read a file written by :meth:`save`."""
+        """Read a file written by :meth:`save`.
+
+        Raises ``ValueError`` (saying how to rebuild or import it) for any other file.
+
+        Examples
+        --------
+        >>> GeneEmbeddings.load(GeneEmbeddings(["CD3E"], np.ones((1, 2))).save("genes.npz")).genes.tolist()
+        ['CD3E']
+        >>> _ = open("other.npz", "w").write("not an npz")
+        >>> GeneEmbeddings.load("other.npz")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: other.npz is not a genept gene-embedding file (...
+        """
         path = Path(path)
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -200,7 +241,13 @@ class GeneEmbeddings:
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Sequence[float]], meta: Mapping[str, Any] | None = None) -> GeneEmbeddings:
-        """From a ``{gene: vector}`` mapping (all vectors the same length)."""
+        """From a ``{gene: vector}`` mapping (all vectors the same length).
+
+        Examples
+        --------
+        >>> GeneEmbeddings.from_mapping({"CD3E": [1.0, 0.0], "INS": [0.0, 1.0]}, {"encoder": "toy"})
+        GeneEmbeddings(2 genes x 2, toy)
+        """
         if not mapping:
             raise ValueError("the gene -> vector mapping is empty")
         genes = list(mapping)
@@ -279,7 +326,8 @@ def embed_genes(
     Parameters
     ----------
     corpus
-        A :class:`~genept.genes.corpus.GeneCorpus` or the path of a saved one.
+        A :class:`~genept.genes.corpus.GeneCorpus` or the path of a saved one (a fitted
+        encoder such as ``static+tfidf`` is first fitted on its texts).
     encoder
         An encoder spec for :func:`~genept.encoders.get_encoder` (``"minilm"``, ``"static"``,
         ``"openai:text-embedding-3-small"``, ``"hashing"``, ``"static+tfidf"``) or an encoder object.
@@ -305,11 +353,28 @@ def embed_genes(
 
     Examples
     --------
-    >>> from genept import GeneCorpus, embed_genes
-    >>> emb = embed_genes(GeneCorpus.load("corpus.json.gz"))  # the 15,134 RefSeq summaries, MiniLM
-    >>> emb.meta["encode_stats"]
+    Two genes through the model-free ``hashing`` encoder, cached in ``emb.sqlite`` (a second run
+    reads both vectors from the cache):
+
+    >>> from genept import embed_genes
+    >>> from genept.genes.corpus import corpus_from_facts
+    >>> from genept.genes.facts import GeneFacts
+    >>> corpus = corpus_from_facts({"INS": GeneFacts("INS", summary="Encodes insulin, a hormone."),
+    ...                             "GCG": GeneFacts("GCG", full_name="glucagon")})
+    >>> emb = embed_genes(corpus, "hashing", cache="emb.sqlite", show_progress=False)
+    >>> emb, emb.meta["composed_genes"]
+    (GeneEmbeddings(2 genes x 512, hashing:dim=512:bigrams=1:v1), ['GCG'])
+    >>> embed_genes(corpus, "hashing", cache="emb.sqlite", show_progress=False).meta["encode_stats"]["n_cached"]
+    2
+
+    The 15,134 RefSeq summaries with MiniLM:
+
+    >>> # skipped: needs corpus.json.gz built from ../shared/data and the real MiniLM model (minutes)
+    >>> from genept import GeneCorpus
+    >>> emb = embed_genes(GeneCorpus.load("corpus.json.gz"), "minilm")  # doctest: +SKIP
+    >>> emb.meta["encode_stats"]  # doctest: +SKIP
     {'n_texts': 15134, 'n_truncated': 2499, 'n_cached': 0, 'n_tokens': 2513376}
-    >>> emb.save("genes_minilm.npz")
+    >>> emb.save("genes_minilm.npz")  # doctest: +SKIP
     """
     from genept import __version__
     from genept.encoders import get_encoder

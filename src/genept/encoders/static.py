@@ -29,7 +29,15 @@ logger = logging.getLogger(__name__)
 
 
 def static_cache_dir() -> Path:
-    """Where distilled static models are kept: ``<GENEPT_CACHE_DIR or ~/.cache/genept>/static``."""
+    """Where distilled static models are kept: ``<GENEPT_CACHE_DIR or ~/.cache/genept>/static``.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["GENEPT_CACHE_DIR"] = "my_cache"
+    >>> static_cache_dir().parts[-2:]
+    ('my_cache', 'static')
+    """
     from genept.encoders.cache import cache_dir
 
     return cache_dir() / "static"
@@ -66,8 +74,9 @@ def distill_static_model(
     Examples
     --------
     >>> from genept.encoders.static import distill_static_model, StaticEncoder
-    >>> path = distill_static_model()          # ~90 s, once
-    >>> StaticEncoder(path).encode(["insulin secretion"]).shape
+    >>> # skipped: distils the real all-MiniLM-L6-v2 model (~90 s on 2 cores, once per cache folder)
+    >>> path = distill_static_model()  # doctest: +SKIP
+    >>> StaticEncoder(path).encode(["insulin secretion"]).shape  # doctest: +SKIP
     (1, 256)
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -110,7 +119,16 @@ def distill_static_model(
 
 
 def default_static_id(source: str | os.PathLike, pca_dims: int = 256, **distill_kwargs: Any) -> str:
-    """Folder name of a distilled model: source fingerprint, options and model2vec version."""
+    """Folder name of a distilled model: source fingerprint, options and model2vec version.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> Path("my_model").mkdir()
+    >>> _ = Path("my_model", "config.json").write_text("{}")
+    >>> default_static_id("my_model", 128)  # doctest: +ELLIPSIS
+    'my_model-...-pca128-...-m2v...'
+    """
     import hashlib
 
     m2v = require("model2vec", "the static encoder")
@@ -144,9 +162,34 @@ class StaticEncoder:
 
     Examples
     --------
+    A toy model2vec folder (six word vectors) stands in for the distilled MiniLM:
+
+    >>> from model2vec import StaticModel
+    >>> from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+    >>> vocab = {"[UNK]": 0, "t": 1, "cell": 2, "receptor": 3, "insulin": 4, "secretion": 5}
+    >>> tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    >>> tokenizer.normalizer, tokenizer.pre_tokenizer = normalizers.Lowercase(), pre_tokenizers.Whitespace()
+    >>> vectors = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    >>> StaticModel(vectors, tokenizer, max_length=None).save_pretrained("toy_static")
     >>> from genept.encoders.static import StaticEncoder
-    >>> enc = StaticEncoder()
-    >>> enc.encode(["T cell receptor complex"]).shape
+    >>> enc = StaticEncoder("toy_static")
+    >>> enc.dim, enc.max_tokens
+    (4, None)
+    >>> x = enc.encode(["T cell receptor", "insulin secretion", "nothing known"])
+    >>> x.shape, np.linalg.norm(x, axis=1).round(3).tolist()  # no known word: a zero row
+    ((3, 4), [1.0, 1.0, 0.0])
+    >>> enc.token_ids(["T cell receptor", "insulin foo"]), enc.count_tokens(["insulin foo"])
+    ([[1, 2, 3], [4]], [1])
+    >>> [a.tolist() for a in enc.token_spans("insulin secretion")]  # token ids, start characters
+    [[4, 5], [0, 8]]
+    >>> summed = enc.token_vectors()[[1, 2, 3]].sum(axis=0)
+    >>> np.allclose(summed / np.linalg.norm(summed), x[0], atol=1e-6)
+    True
+
+    The default model (distilled from all-MiniLM-L6-v2 on first use):
+
+    >>> # skipped: distils the real all-MiniLM-L6-v2 model (~90 s on 2 cores, once per cache folder)
+    >>> StaticEncoder().encode(["T cell receptor complex"]).shape  # doctest: +SKIP
     (1, 256)
     """
 
@@ -196,12 +239,16 @@ class StaticEncoder:
 
     @property
     def dim(self) -> int:
+        """Output dimension (read from the folder's config, else from the loaded model)."""
         if self._dim is None:
             _ = self.model
         return int(self._dim)  # type: ignore[arg-type]
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of each text as :meth:`encode` averages them (no special tokens, unknown pieces dropped)."""
+        """Token ids of each text as :meth:`encode` averages them (no special tokens, unknown pieces dropped).
+
+        Examples: see :class:`StaticEncoder`.
+        """
         self._check_vocabulary()
         return [list(ids) for ids in self.model.tokenize([str(t) for t in texts])]
 

@@ -13,8 +13,8 @@ Tasks
 - :func:`batch_mixing`: same-batch share of kNN neighbours against its random expectation.
 - :func:`scib_scores`: scib-metrics bio-conservation and batch-correction scores (optional extra).
 
-:func:`cell_embeddings` builds GenePT-w, the random-gene control, the PCA baseline and any
-``obsm`` embedding for one AnnData; :func:`evaluate_cells` scores them all.
+:func:`cell_embeddings` builds GenePT-scaled, GenePT-w, the random-gene control, the PCA baseline
+and any ``obsm`` embedding for one AnnData; :func:`evaluate_cells` scores them all.
 """
 
 from __future__ import annotations
@@ -91,16 +91,21 @@ def knn_annotation(
 
     Returns
     -------
-    ``{"cv": {metric: {"mean", "sd", "n"}}, "holdout": {metric: value, "classes",
-    "confusion_matrix", "n_train", "n_test"}, "k": k}`` with metrics ``accuracy``,
-    ``precision_macro``, ``recall_macro``, ``f1_macro``. Classes with fewer cells than
-    ``n_splits`` (or than 2 for the split) cannot be stratified; scikit-learn then warns and
-    spreads them as it can.
+    dict
+        ``{"cv": {metric: {"mean", "sd", "n"}}, "holdout": {metric: value, "classes",
+        "confusion_matrix", "n_train", "n_test"}, "k", "n_splits", "seed"}`` with metrics
+        ``accuracy``, ``precision_macro``, ``recall_macro``, ``f1_macro``. Classes with fewer
+        cells than ``n_splits`` (or than 2 for the split) cannot be stratified; scikit-learn then
+        warns and spreads them as it can.
 
     Examples
     --------
-    >>> res = knn_annotation(adata.obsm["X_genept_w"], adata.obs["cell_type"])
-    >>> res["cv"]["f1_macro"]["mean"], res["holdout"]["accuracy"]
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat(["T", "B"], 20)
+    >>> X = rng.normal(size=(40, 8)) + (labels == "T")[:, None] * 3  # two separated cell types
+    >>> res = knn_annotation(X, labels)
+    >>> res["holdout"]["accuracy"], res["holdout"]["confusion_matrix"], res["cv"]["f1_macro"]["n"]
+    (1.0, [[4, 0], [0, 4]], 5)
     """
     import warnings
 
@@ -170,12 +175,17 @@ def kmeans_clustering(
 
     Returns
     -------
-    ``{"ari": {"mean", "sd", "n"}, "ami": {...}, "n_clusters": k}`` (+ ``batch_ari``,
-    ``batch_ami``).
+    dict
+        ``{"ari": {"mean", "sd", "n"}, "ami": {...}, "n_clusters": k, "n_seeds", "n_init",
+        "seed"}`` (+ ``batch_ari``, ``batch_ami``).
 
     Examples
     --------
-    >>> kmeans_clustering(adata.obsm["X_genept_w"], adata.obs["cell_type"])["ari"]["mean"]
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat(["T", "B"], 20)
+    >>> X = rng.normal(size=(40, 8)) + (labels == "T")[:, None] * 3  # two separated cell types
+    >>> kmeans_clustering(X, labels, n_seeds=2)["ari"]
+    {'mean': 1.0, 'sd': 0.0, 'n': 2}
     """
     from sklearn.cluster import KMeans
 
@@ -236,12 +246,20 @@ def leiden_sweep(
 
     Returns
     -------
-    ``{"per_resolution": [{"resolution", "n_clusters", "ari", "ami"(, "batch_ari", "batch_ami")}],
-    "best_ari": {...}, "best_ami": {...}}``.
+    dict
+        ``{"per_resolution": [{"resolution", "n_clusters", "ari", "ami"(, "batch_ari",
+        "batch_ami")}], "best_ari": {...}, "best_ami": {...}, "n_neighbors", "seed"}``.
 
     Examples
     --------
-    >>> leiden_sweep(adata.obsm["X_genept_w"], adata.obs["cell_type"])["best_ari"]
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat(["T", "B"], 20)
+    >>> X = rng.normal(size=(40, 8)) + (labels == "T")[:, None] * 3  # two separated cell types
+    >>> # skipped under doctest: numba compiles the neighbour graph on first use (~60 s CPU);
+    >>> # tests/test_eval_cells.py runs leiden_sweep
+    >>> res = leiden_sweep(X, labels, (0.5, 1.0), n_neighbors=5)  # doctest: +SKIP
+    >>> [r["n_clusters"] for r in res["per_resolution"]]  # doctest: +SKIP
+    [3, 5]
     """
     import anndata as ad
     import scanpy as sc
@@ -274,7 +292,11 @@ def label_silhouette(X, labels) -> float:
 
     Examples
     --------
-    >>> label_silhouette(adata.obsm["X_genept_w"], adata.obs["cell_type"])
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat(["T", "B"], 20)
+    >>> X = rng.normal(size=(40, 8)) + (labels == "T")[:, None] * 3  # two separated cell types
+    >>> round(label_silhouette(X, labels), 3)
+    0.488
     """
     from sklearn.metrics import silhouette_score
 
@@ -296,8 +318,14 @@ def batch_mixing(X, batch, *, k: int = 10) -> dict[str, float]:
 
     Examples
     --------
-    >>> batch_mixing(adata.obsm["X_genept_w"], adata.obs["donor"])
-    {'same_batch': ..., 'expected': ..., 'ratio': ..., 'k': 10}
+    Donors that alternate across two cell types mix fully (ratio close to 1):
+
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat(["T", "B"], 20)
+    >>> X = rng.normal(size=(40, 8)) + (labels == "T")[:, None] * 3  # two separated cell types
+    >>> donor = np.tile(["d1", "d2"], 20)
+    >>> {k: round(v, 3) for k, v in batch_mixing(X, donor, k=5).items()}
+    {'same_batch': 0.465, 'expected': 0.487, 'ratio': 0.954, 'k': 5}
     """
     X = _as_array(X)
     b = _labels(batch, X.shape[0], "batch")
@@ -324,12 +352,15 @@ def scib_scores(
 
     Returns
     -------
-    ``{embedding: {metric: value}}`` with scib-metrics' clean metric names plus
-    ``Bio conservation``, ``Batch correction`` and ``Total`` (not min-max scaled).
+    dict
+        ``{embedding: {metric: value}}`` with scib-metrics' clean metric names plus
+        ``Bio conservation``, ``Batch correction`` and ``Total`` (not min-max scaled).
 
     Examples
     --------
-    >>> scib_scores({"genept_w": W, "pca": P}, adata.obs["cell_type"], adata.obs["donor"], pre_integrated=P)
+    >>> # skipped: needs the optional extra genept[scib] (scib-metrics, jax), not installed by default
+    >>> scores = scib_scores({"genept_w": W, "pca": P}, labels, donor, pre_integrated=P)  # doctest: +SKIP
+    >>> scores["genept_w"]["Total"]  # doctest: +SKIP
     """
     import anndata as ad
     import pandas as pd
@@ -392,13 +423,14 @@ def cell_embeddings(
     GenePT-scaled and PCA log-normalise counts and take log-normalised values as given.
     ``info["input"]`` records what the input was taken to be.
 
-    - ``genept_scaled:<name>``: GenePT-scaled, the default of :func:`genept.tl.embed_cells`;
-    - ``genept_w:<name>``: GenePT-w from each gene embedding (:func:`genept.tl.embed_cells`);
+    - ``genept_scaled:<name>``: GenePT-scaled (the default method of :func:`genept.cells.embed`);
+    - ``genept_w:<name>``: GenePT-w from each gene embedding;
     - ``random_w:<name>``: GenePT-w from Gaussian gene vectors (same genes and dimension, ``seed``);
     - ``pca``: the raw-expression baseline (:func:`~genept.evaluation.baselines.pca_baseline`);
     - each ``obsm`` key as given (scGPT, Geneformer, scVI outputs, GenePT-s, ...).
 
-    ``adata`` is not modified. Counts come from ``X`` or ``layers[layer]``.
+    ``adata`` is not modified. Counts come from ``X`` or ``layers[layer]``. The GenePT embeddings
+    are computed by :mod:`genept.evaluation.baselines` through :func:`genept.cells.embed`.
 
     Returns
     -------
@@ -408,7 +440,20 @@ def cell_embeddings(
 
     Examples
     --------
-    >>> embs, info = cell_embeddings(adata, gene_embeddings={"minilm": "genes_minilm.npz"})
+    40 cells x 30 genes of counts; 5 genes have a (toy) embedding:
+
+    >>> import anndata as ad
+    >>> from genept.embeddings import GeneEmbeddings
+    >>> rng = np.random.default_rng(0)
+    >>> genes = ["CD3E", "CD3D", "MS4A1", "CD19", "LYZ"] + [f"G{i}" for i in range(25)]
+    >>> adata = ad.AnnData(rng.poisson(2, size=(40, 30)).astype(np.float32))
+    >>> adata.var_names = genes
+    >>> toy = GeneEmbeddings(genes[:5], rng.normal(size=(5, 4)).astype(np.float32))
+    >>> embs, info = cell_embeddings(adata, gene_embeddings={"toy": toy})
+    >>> {name: X.shape for name, X in sorted(embs.items())}
+    {'genept_scaled:toy': (40, 4), 'genept_w:toy': (40, 4), 'pca': (40, 29), 'random_w:toy': (40, 4)}
+    >>> info["genept_w:toy"]["coverage"]["n_genes_embedded"], info["pca"]["input"]
+    (5, 'counts')
     """
     from genept.embeddings import load_gene_embeddings
     from genept.evaluation.baselines import genept_cells, genept_w, pca_baseline, random_gene_embeddings
@@ -479,13 +524,21 @@ def evaluate_cells(
 
     Returns
     -------
-    ``{"tasks": {embedding: {"knn", "kmeans", "leiden", "silhouette", "batch_mixing"?}},
-    "scib": {...} or None, "notes": [...], "timings_s": {...}, "settings": {...}}``.
+    dict
+        ``{"tasks": {embedding: {"knn", "kmeans", "leiden", "silhouette", "batch_mixing"?}},
+        "scib": {...} or None, "notes": [...], "timings_s": {...}, "settings": {...}}``.
 
     Examples
     --------
-    >>> embs, info = cell_embeddings(adata, gene_embeddings={"minilm": "genes.npz"})
-    >>> res = evaluate_cells(embs, adata.obs["cell_type"], batch=adata.obs["donor"])
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.repeat(["T", "B"], 20)
+    >>> X = rng.normal(size=(40, 8)) + (labels == "T")[:, None] * 3  # two separated cell types
+    >>> embs = {"good": X, "noise": rng.normal(size=(40, 8))}
+    >>> # skipped under doctest: the Leiden task makes numba compile the neighbour graph on first
+    >>> # use (~60 s CPU); tests/test_eval_cells.py runs evaluate_cells end to end
+    >>> res = evaluate_cells(embs, labels, n_splits=2, n_seeds=1, resolutions=(0.5,))  # doctest: +SKIP
+    >>> sorted(res["tasks"]["good"])  # doctest: +SKIP
+    ['kmeans', 'knn', 'leiden', 'silhouette']
     """
     n = next(iter(embeddings.values())).shape[0]
     y = _labels(labels, n)

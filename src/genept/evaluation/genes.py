@@ -13,6 +13,10 @@ Tasks
 - :func:`go_terms`: one-vs-rest prediction of GO term membership, per-term ROC-AUC.
 
 :func:`evaluate_genes` runs them all for several embeddings, each with a random-embedding control.
+
+GenePT protocols: :func:`gene_interactions_controlled` (GGI beside a study-bias control,
+:func:`study_bias_covariates`, :func:`stratified_auc`), :func:`read_labels` (label tables with
+named columns) and :func:`lexical_baseline` (TF-IDF + SVD of the gene texts).
 """
 
 from __future__ import annotations
@@ -85,7 +89,16 @@ def align_labels(
 
     Examples
     --------
-    >>> rows, y, cov = align_labels(emb, ["CD3E", "CD19", "T3E"], [1, 0, 1])
+    ``CD3epsilon`` is an alias of ``CD3E`` (one vector: kept once); ``INS`` is listed with both
+    labels (dropped); ``NOPE`` has no embedding:
+
+    >>> from genept.embeddings import GeneEmbeddings
+    >>> emb = GeneEmbeddings(["CD3E", "CD19", "INS"], np.eye(3, dtype=np.float32))
+    >>> rows, y, cov = align_labels(emb, ["CD3E", "CD3epsilon", "CD19", "INS", "INS", "NOPE"], [1, 1, 0, 0, 1, 1])
+    >>> rows.tolist(), y.tolist()
+    ([0, 1], [1, 0])
+    >>> cov
+    {'n_genes': 5, 'n_with_embedding': 4, 'fraction': 0.8, 'n_conflicting_labels': 1, 'n_duplicates_merged': 1, 'n_used': 2}
     """
     genes = np.asarray([str(g).strip() for g in genes], dtype=object)
     labels = np.asarray(labels, dtype=object)
@@ -126,7 +139,15 @@ def _logreg(seed: int, max_iter: int = 1000):
 
 # -- 1. functional classes -------------------------------------------------------------------
 def load_gene_types(path: str | Path) -> pd.DataFrame:
-    """Read ``gene_types_geneformer.csv.gz`` (columns ``ensembl_id``, ``gene_name``, ``gene_type``)."""
+    """Read ``gene_types_geneformer.csv.gz`` (columns ``ensembl_id``, ``gene_name``, ``gene_type``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("types.csv").write_text("ensembl_id,gene_name,gene_type\\nENSG00000198851,CD3E,protein_coding\\n")
+    >>> load_gene_types("types.csv").to_dict("records")
+    [{'ensembl_id': 'ENSG00000198851', 'gene_name': 'CD3E', 'gene_type': 'protein_coding'}]
+    """
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     table = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed")])
     need = {"gene_name", "gene_type"}
@@ -165,8 +186,20 @@ def functional_classes(
 
     Examples
     --------
-    >>> res = functional_classes(emb, load_gene_types("gene_types_geneformer.csv.gz"))
-    >>> res["accuracy"], len(res["classes"])
+    60 toy genes of two types whose vectors differ (``min_genes`` lowered to fit):
+
+    >>> from genept.embeddings import GeneEmbeddings
+    >>> genes = [f"G{i}" for i in range(60)]
+    >>> types = pd.DataFrame({"gene_name": genes, "gene_type": np.repeat(["protein_coding", "lncRNA"], 30)})
+    >>> vectors = np.random.default_rng(0).normal(size=(60, 8)) + (types["gene_type"] == "lncRNA").to_numpy()[:, None] * 2
+    >>> res = functional_classes(GeneEmbeddings(genes, vectors.astype(np.float32)), types, min_genes=10)
+    >>> res["accuracy"], res["classes"], res["n_test"]
+    (1.0, ['lncRNA', 'protein_coding'], 18)
+
+    With the shared data:
+
+    >>> # skipped: needs gene_types_geneformer.csv.gz from ../shared/data/genes and real gene embeddings
+    >>> res = functional_classes(emb, load_gene_types("gene_types_geneformer.csv.gz"))  # doctest: +SKIP
     """
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
     from sklearn.model_selection import train_test_split
@@ -216,18 +249,17 @@ def read_label_file(path: str | Path, *, positive: str | None = None) -> pd.Seri
 
     Returns
     -------
-    Series of 0/1 (int8) indexed by gene identifier, named after the positive class; its
-    ``attrs["classes"]`` holds ``[negative, positive]`` class names.
+    pandas.Series
+        0/1 (int8) indexed by gene identifier, named after the positive class; its
+        ``attrs["classes"]`` holds ``[negative, positive]`` class names.
 
     Examples
     --------
-    A file ``dosage.tsv``::
-
-        gene    label
-        TP53    sensitive
-        ACTB    insensitive
-
+    >>> from pathlib import Path
+    >>> _ = Path("dosage.tsv").write_text("gene\\tlabel\\nTP53\\tsensitive\\nACTB\\tinsensitive\\nMYC\\tsensitive\\n")
     >>> y = read_label_file("dosage.tsv", positive="sensitive")
+    >>> y.to_dict(), y.attrs["classes"]
+    ({'TP53': 1, 'ACTB': 0, 'MYC': 1}, ['insensitive', 'sensitive'])
     """
     path = Path(path)
     lines = [ln.rstrip("\n\r") for ln in path.read_text().splitlines()]
@@ -280,13 +312,19 @@ def gene_property(
 
     Returns
     -------
-    ``{model: {"auc": {"mean", "sd", "n"}, "folds": [...]}}`` plus ``n_pos``, ``n_neg`` and
-    ``coverage``.
+    dict
+        ``{model: {"auc": {"mean", "sd", "n"}, "folds": [...]}}`` plus ``n_pos``, ``n_neg`` and
+        ``coverage``.
 
     Examples
     --------
-    >>> res = gene_property(emb, read_label_file("dosage.tsv"))
-    >>> res["logreg"]["auc"]["mean"]
+    >>> from genept.embeddings import GeneEmbeddings
+    >>> genes = [f"G{i}" for i in range(40)]
+    >>> labels = pd.Series(np.repeat([0, 1], 20).astype(np.int8), index=genes)
+    >>> vectors = np.random.default_rng(0).normal(size=(40, 8)) + labels.to_numpy()[:, None] * 2
+    >>> res = gene_property(GeneEmbeddings(genes, vectors.astype(np.float32)), labels, models=("logreg",))
+    >>> res["logreg"]["auc"], res["n_pos"]
+    ({'mean': 1.0, 'sd': 0.0, 'n': 5}, 20)
     """
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -318,6 +356,15 @@ def read_gene_pairs(data_dir: str | Path, split: str) -> tuple[np.ndarray, np.nd
     """Gene2vec-format pairs: ``{split}_text.txt`` ("GENE GENE" per line) and ``{split}_label.txt`` (0/1).
 
     Returns ``(pairs, labels)``: a ``(n, 2)`` string array and a ``(n,)`` int8 array.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("train_text.txt").write_text("CD3E CD3D\\nINS CD19\\n")
+    >>> _ = Path("train_label.txt").write_text("1\\n0\\n")
+    >>> pairs, y = read_gene_pairs(".", "train")
+    >>> pairs.tolist(), y.tolist()
+    ([['CD3E', 'CD3D'], ['INS', 'CD19']], [1, 0])
     """
     data_dir = Path(data_dir)
     text = data_dir / f"{split}_text.txt"
@@ -360,12 +407,30 @@ def gene_interactions(
 
     Returns
     -------
-    ``{feature: {"auc": ...}}`` plus ``coverage`` (genes and pairs kept per split).
+    dict
+        ``{feature: {"auc": ...}}`` plus ``coverage`` (genes and pairs kept per split).
 
     Examples
     --------
+    Toy pairs that interact when both genes are in the same half (train = test here, only to
+    show the call):
+
+    >>> from genept.embeddings import GeneEmbeddings
+    >>> rng = np.random.default_rng(0)
+    >>> genes = np.array([f"G{i}" for i in range(20)])
+    >>> group = np.repeat([0, 1], 10)
+    >>> emb = GeneEmbeddings(genes, (rng.normal(size=(20, 4)) + group[:, None] * 2).astype(np.float32))
+    >>> idx = rng.integers(0, 20, size=(60, 2))
+    >>> pairs, y = genes[idx], (group[idx[:, 0]] == group[idx[:, 1]]).astype(np.int8)
+    >>> res = gene_interactions(emb, (pairs, y), (pairs, y), features=("product",))
+    >>> sorted(res), res["coverage"]["n_pairs_test_used"]
+    (['coverage', 'product'], 60)
+
+    With the Gene2vec pairs of the shared data:
+
+    >>> # skipped: needs ../shared/data/genes/gene2vec_ggi and real gene embeddings
     >>> ggi = "../shared/data/genes/gene2vec_ggi"
-    >>> res = gene_interactions(emb, read_gene_pairs(ggi, "train"), read_gene_pairs(ggi, "test"))
+    >>> res = gene_interactions(emb, read_gene_pairs(ggi, "train"), read_gene_pairs(ggi, "test"))  # doctest: +SKIP
     """
     from sklearn.metrics import roc_auc_score
 
@@ -429,14 +494,28 @@ def go_terms(
 
     Returns
     -------
-    ``auc`` (``median``, ``q1``, ``q3``, ``n``), ``by_ontology``, ``per_term`` ({go_id: auc}),
-    ``n_terms_eligible``, ``n_terms``, ``alpha``, ``coverage``.
+    dict
+        ``auc`` (``median``, ``q1``, ``q3``, ``n``), ``by_ontology``, ``per_term`` ({go_id: auc}),
+        ``n_terms_eligible``, ``n_terms``, ``alpha``, ``coverage``.
 
     Examples
     --------
-    >>> go = load_go("../shared/data/genes")
-    >>> res = go_terms(emb, go["annotations"], max_terms=1000)
-    >>> res["auc"]["median"]
+    Three toy terms whose member genes share a direction in the embedding:
+
+    >>> from genept.embeddings import GeneEmbeddings
+    >>> genes = [f"G{i}" for i in range(60)]
+    >>> term = np.repeat([0, 1, 2], 20)
+    >>> emb = GeneEmbeddings(genes, (np.random.default_rng(0).normal(size=(60, 8)) + np.eye(8)[term] * 3).astype(np.float32))
+    >>> ann = pd.DataFrame({"symbol": genes, "go_id": [f"GO:{t}" for t in term], "ontology": "BP"})
+    >>> res = go_terms(emb, ann, min_genes=10, n_splits=3)
+    >>> res["n_terms"], res["auc"]["median"] > 0.9
+    (3, True)
+
+    With the GO tables of the shared data:
+
+    >>> # skipped: needs the GO tables in ../shared/data/genes and real gene embeddings
+    >>> go = load_go("../shared/data/genes")  # doctest: +SKIP
+    >>> res = go_terms(emb, go["annotations"], max_terms=1000)  # doctest: +SKIP
     """
     import scipy.sparse as sp
     from sklearn.linear_model import RidgeCV
@@ -528,12 +607,27 @@ def evaluate_genes(
 
     Returns
     -------
-    ``{"tasks": {task: {embedding: result}}, "skipped": {task: reason}, "settings": {...}}``.
+    dict
+        ``{"tasks": {task: {embedding: result}}, "skipped": {task: reason}, "settings": {...},
+        "timings_s": {...}}``.
 
     Examples
     --------
-    >>> res = evaluate_genes({"minilm": GeneEmbeddings.load("genes.npz")}, "../shared/data/genes")
-    >>> res["tasks"]["ggi"]["minilm"]["sum"]["auc"]
+    The property task on a toy label file; the other tasks are skipped (no ``data_dir``):
+
+    >>> from pathlib import Path
+    >>> genes = [f"G{i}" for i in range(40)]
+    >>> y = np.repeat([0, 1], 20)
+    >>> _ = Path("labels.tsv").write_text("".join(f"{g}\\t{v}\\n" for g, v in zip(genes, y)))
+    >>> emb = GeneEmbeddings(genes, (np.random.default_rng(0).normal(size=(40, 8)) + y[:, None] * 2).astype(np.float32))
+    >>> res = evaluate_genes({"toy": emb}, tasks=("property", "ggi"), label_files=["labels.tsv"])
+    >>> sorted(res["tasks"]["property:labels.tsv"]), sorted(res["skipped"])
+    (['random:toy', 'toy'], ['ggi'])
+
+    With the shared data:
+
+    >>> # skipped: needs genes.npz and the gene task files in ../shared/data/genes; takes minutes
+    >>> res = evaluate_genes({"minilm": GeneEmbeddings.load("genes.npz")}, "../shared/data/genes")  # doctest: +SKIP
     """
     import time
 
@@ -728,9 +822,26 @@ def gene_interactions_controlled(
 
     Examples
     --------
-    >>> cov = study_bias_covariates(emb.genes, go_annotations, corpus.texts, composed=corpus.composed)
-    >>> res = gene_interactions_controlled(emb, read_gene_pairs(ggi, "train"), read_gene_pairs(ggi, "test"), cov)
-    >>> res["sum"]["auc"], res["control"]["auc"]
+    Toy genes and pairs (train = test here, only to show the call and the result's parts):
+
+    >>> from genept.embeddings import GeneEmbeddings
+    >>> rng = np.random.default_rng(0)
+    >>> genes = np.array([f"G{i}" for i in range(20)])
+    >>> group = np.repeat([0, 1], 10)
+    >>> emb = GeneEmbeddings(genes, (rng.normal(size=(20, 4)) + group[:, None] * 2).astype(np.float32))
+    >>> idx = rng.integers(0, 20, size=(60, 2))
+    >>> pairs, y = genes[idx], (group[idx[:, 0]] == group[idx[:, 1]]).astype(np.int8)
+    >>> ann = pd.DataFrame({"symbol": genes[rng.integers(0, 20, 50)], "go_id": [f"GO:{i}" for i in range(50)]})
+    >>> cov = study_bias_covariates(genes, ann, {g: "text " * (i + 1) for i, g in enumerate(genes)})
+    >>> res = gene_interactions_controlled(emb, (pairs, y), (pairs, y), cov, features=("sum",), n_bins=2)
+    >>> sorted(res), res["control"]["features"]
+    (['control', 'coverage', 'matched', 'sum'], ['go_count', 'log_text_length', 'has_summary'])
+
+    With the shared data:
+
+    >>> # skipped: needs ../shared/data/genes (Gene2vec pairs, GO annotations), a corpus and real gene embeddings
+    >>> cov = study_bias_covariates(emb.genes, go_annotations, corpus.texts, composed=corpus.composed)  # doctest: +SKIP
+    >>> res = gene_interactions_controlled(emb, read_gene_pairs(ggi, "train"), read_gene_pairs(ggi, "test"), cov)  # doctest: +SKIP
     """
     from sklearn.metrics import roc_auc_score
 

@@ -57,7 +57,17 @@ _PACKAGES = (
 
 
 def provenance(command: str | Sequence[str] | None = None) -> dict[str, Any]:
-    """Date, exact command, git commit of the genept sources (if in a checkout), package versions."""
+    """Date, exact command, git commit of the genept sources (if in a checkout), package versions.
+
+    ``command`` defaults to ``sys.argv``; a list is joined with spaces. Packages that are not
+    installed are left out of ``versions``.
+
+    Examples
+    --------
+    >>> meta = provenance(["genept", "bench", "cells"])
+    >>> sorted(meta), meta["command"], "numpy" in meta["versions"]
+    (['command', 'date', 'git_commit', 'platform', 'python', 'versions'], 'genept bench cells', True)
+    """
     if command is None:
         command = sys.argv
     if not isinstance(command, str):
@@ -114,7 +124,16 @@ def _clean(obj: Any) -> Any:
 
 # -- figures ---------------------------------------------------------------------------------
 def plot_confusion(matrix, classes: Sequence[str], path: str | Path, *, title: str = "") -> Path:
-    """Save a row-normalised confusion matrix (counts annotated) as a PNG, atomically."""
+    """Save a row-normalised confusion matrix (counts annotated) as a PNG, atomically; returns the path.
+
+    Rows are true classes, columns predicted ones (as ``sklearn.metrics.confusion_matrix``).
+
+    Examples
+    --------
+    >>> path = plot_confusion([[4, 1], [0, 5]], ["B", "T"], "confusion.png", title="toy")
+    >>> path.name, path.read_bytes()[1:4]
+    ('confusion.png', b'PNG')
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -157,6 +176,14 @@ def plot_umaps(
     """One PNG per embedding: UMAP (cosine neighbours) coloured by each ``obs`` column in ``colors``.
 
     Returns ``{embedding: file name}`` (relative to ``out_dir``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> obs = pd.DataFrame({"cell_type": np.repeat(["T", "B"], 15)})
+    >>> # skipped under doctest: numba compiles UMAP on first use (~45 s CPU)
+    >>> plot_umaps({"toy": rng.normal(size=(30, 5))}, obs, ["cell_type"], ".")  # doctest: +SKIP
+    {'toy': 'umap_toy.png'}
     """
     import anndata as ad
     import matplotlib
@@ -413,7 +440,13 @@ def render_markdown(
     extra: str | None = None,
     reference: bool = True,
 ) -> str:
-    """The report as Markdown (see :func:`write_report` for the arguments)."""
+    """The report as Markdown (see :func:`write_report` for the arguments; ``meta`` is :func:`provenance`).
+
+    Examples
+    --------
+    >>> render_markdown(title="toy report", inputs={"cells": "toy.h5ad"}, reference=False)
+    '# toy report\\n\\n## Input\\n\\n- cells: toy.h5ad\\n'
+    """
     figures = figures or {}
     meta = meta or {}
     out = [f"# {title}", ""]
@@ -490,7 +523,16 @@ def _reference_markdown(genes: Mapping[str, Any] | None, cells: Mapping[str, Any
 
 
 def published_gene_markdown() -> list[str]:
-    """The paper's gene-level numbers for every seed system, as one table (a gap says why)."""
+    """The paper's gene-level numbers for every seed system, as one table (a gap says why).
+
+    Examples
+    --------
+    >>> lines = published_gene_markdown()
+    >>> lines[0]
+    "### The paper's gene-level numbers (published, not re-measured)"
+    >>> lines[4].split(" | ")[:2]
+    ['| GenePT ada-002', '0.956 (Fig. 2b)']
+    """
     cols = [("classes", "accuracy", "15 classes, accuracy"), ("ggi", "auc", "GGI, ROC-AUC")]
     cols += [(t, "", f"{name} (LR / RF)") for t, (name, _) in PROPERTY_TASKS.items()]
     rows = []
@@ -524,7 +566,13 @@ def _cell_value(task: str, system: str, dataset: str, metrics: Sequence[str]) ->
 
 def published_cell_markdown(measured: Mapping[str, tuple[str, Mapping[str, Any]]] | None = None, dataset: str | None = None) -> list[str]:
     """Tables 2 and C4 of the paper for every seed system; with ``measured`` ({system: (row name, paper-protocol result)}),
-    a first column holds this run's measured values, and those systems' rows are marked measured."""
+    a first column holds this run's measured values, and those systems' rows are marked measured.
+
+    Examples
+    --------
+    >>> published_cell_markdown()[0]
+    "### The paper's Table 2: k-means, ARI / AMI / ASW"
+    """
     out = []
     here = f"this run: {dataset} (measured)" if dataset else "this run (measured)"
     for task, title, datasets, metrics, names in (
@@ -560,6 +608,16 @@ def paper_cells_markdown(dataset: str, entry: Mapping[str, Any]) -> str:
     name stands for one of the paper's systems (:func:`~genept.evaluation.published.seed_system`:
     ``X_scGPT``, ``genept_w:genept``, ``ensemble``, ...) fills that system's "this run" column;
     the other systems keep their published rows.
+
+    Examples
+    --------
+    >>> from genept.evaluation.paper import evaluate_paper
+    >>> labels = np.repeat(["T", "B"], 20)
+    >>> X = np.random.default_rng(0).normal(size=(40, 8)) + (labels == "T")[:, None] * 3
+    >>> entry = {"results": evaluate_paper({"genept_w:genept": X}, labels), "embeddings": {"genept_w:genept": {"dim": 8}}}
+    >>> md = paper_cells_markdown("toy", entry)
+    >>> [line for line in md.splitlines() if line.startswith("| genept_w:genept")]
+    ['| genept_w:genept | GenePT-w | 8 | 1.000 | 1.000 | 0.583 | 1.000 | 1.000 | 1.000 | 1.000 |']
     """
     res, info = entry["results"], entry.get("embeddings", {})
     s = res["settings"]
@@ -689,7 +747,8 @@ def write_report(
 
     Returns
     -------
-    Path of ``report.md`` (``report.html`` lies beside it).
+    Path
+        ``report.md`` (``report.html`` and ``results.json`` lie beside it).
 
     Examples
     --------
