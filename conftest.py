@@ -29,7 +29,7 @@ os.environ.setdefault("GENEPT_PROGRESS", "0")
 
 PACKAGE = Path(__file__).resolve().parent / "src" / "genept"
 
-DOCTEST_ALL = False
+DOCTEST_ALL = True
 """Run the examples of every module of src/genept (the goal); ``False``: only :data:`DOCTEST_MODULES`."""
 
 DOCTEST_MODULES: tuple[str, ...] = (
