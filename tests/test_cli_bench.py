@@ -98,6 +98,18 @@ def test_bench_cells_cli(tmp_path, small_adata, capsys):
     rows = {line.split()[0]: line.split() for line in printed.splitlines() if line.split() and line.split()[0] in {"pca", "genept_w:g", "X_scgpt"}}
     assert set(rows) == {"pca", "genept_w:g", "X_scgpt"} and all(len(r) == 8 for r in rows.values())
     assert rows["X_scgpt"][1] == "4" and rows["pca"][-2].startswith("(")
+    assert "input: raw counts (log-normalised by GenePT-scaled and PCA); detected from the values" in printed
+    assert "raw counts" in (out / "report.md").read_text()
+    # the same cells log-normalised: detected, never logged again, and the same PCA geometry as from the counts
+    import scanpy as sc
+
+    sc.pp.normalize_total(small_adata, target_sum=1e4)
+    sc.pp.log1p(small_adata)
+    small_adata.write_h5ad(tmp_path / "logged.h5ad")
+    assert main([*args[:2], str(tmp_path / "logged.h5ad"), *args[3:-1], str(tmp_path / "rep2")]) == 0
+    assert "input: log-normalised values (used as given, never logged again); detected from the values" in capsys.readouterr().out
+    assert main([*args[:2], str(tmp_path / "logged.h5ad"), *args[3:-1], str(tmp_path / "rep3"), "--transform", "log1p"]) == 2
+    assert "--transform" in capsys.readouterr().err
     assert f"wrote {out / 'report.md'}, report.html and results.json" in printed
     html = (out / "report.html").read_text()
     assert "<table>" in html and "<code>cell_type</code>" in html and "command: <code>genept " in html

@@ -136,6 +136,7 @@ def _bench_cells(args: argparse.Namespace) -> int:
         obsm_keys=args.obsm,
         layer=args.layer,
         transform=args.transform or "counts",
+        input=args.input_kind,
         pca=not args.no_pca,
         random_control=not args.no_random,
         seed=args.seed,
@@ -154,9 +155,12 @@ def _bench_cells(args: argparse.Namespace) -> int:
         colors = [args.label] + ([args.batch] if args.batch else [])
         umaps[dataset] = plot_umaps(embs, adata.obs, colors, args.out, prefix=f"{dataset}_", seed=args.seed)
     entry = {"results": results, "embeddings": info, "label_key": args.label, "batch_key": args.batch, "file": str(args.data)}
+    kind = _input_kind(info, args.input_kind)
     report = write_report(
-        args.out, cells={dataset: entry}, umaps=umaps, command=["genept", *sys.argv[1:]], title="genept cell-level benchmark"
-    )
+        args.out, cells={dataset: entry}, umaps=umaps, command=["genept", *sys.argv[1:]], title="genept cell-level benchmark",
+        inputs={"expression": kind},
+    )  # fmt: skip
+    print(f"input: {kind}")
     print(format_cells_summary(results, info))
     for note in results["notes"]:
         print(f"note: {note}")
@@ -173,11 +177,14 @@ def _bench_cells_paper(args: argparse.Namespace, adata: Any) -> int:
     from genept.evaluation.report import paper_cells_markdown, write_report
 
     # The paper's GenePT-w weights log-normalised expression (normalize_total, log1p).
-    counts = looks_like_counts(adata.X if args.layer is None else adata.layers[args.layer])
+    if args.input_kind == "auto":
+        counts = looks_like_counts(adata.X if args.layer is None else adata.layers[args.layer])
+    else:
+        counts = args.input_kind == "counts"
     transform = args.transform or ("log1p_cp10k" if counts else "counts")
     embs, info = cell_embeddings(
         adata, gene_embeddings=_named(args.genes), obsm_keys=args.obsm, layer=args.layer, transform=transform,
-        pca=not args.no_pca, random_control=not args.no_random, seed=args.seed,
+        input="counts" if counts else "log1p", pca=not args.no_pca, random_control=not args.no_random, seed=args.seed,
     )  # fmt: skip
     for spec in args.sentence_encoder:
         name = f"genept_s:{spec}"
@@ -307,6 +314,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--obsm", action="append", default=[], metavar="KEY", help="an existing obsm embedding to compare (repeatable)")
     p.add_argument("--layer", help="layer with raw counts (default X)")
     p.add_argument(
+        "--input-kind", choices=["auto", "counts", "log1p"], default="auto",
+        help="what the expression values are: raw counts or log-normalised (default auto: whole numbers on the first "
+        "500 rows = counts). GenePT-scaled and PCA log-normalise counts and take log-normalised values as given",
+    )  # fmt: skip
+    p.add_argument(
         "--transform", choices=["counts", "log1p", "log1p_cp10k"], default=None,
         help="GenePT-w expression weights (default counts; with --protocol genept-paper, log1p_cp10k on counts as the paper)",
     )  # fmt: skip
@@ -338,3 +350,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--out", required=True, help="report folder to write")
     p.set_defaults(func=_bench_cells)
+
+
+def _input_kind(info: dict[str, Any], asked: str) -> str:
+    """What the expression was taken to be, in words, for the console and the report."""
+    kinds = {v.get("input") for v in info.values() if isinstance(v, dict) and v.get("input")}
+    kind = kinds.pop() if len(kinds) == 1 else "unknown"
+    words = {"counts": "raw counts (log-normalised by GenePT-scaled and PCA)", "log1p": "log-normalised values (used as given, never logged again)"}
+    return f"{words.get(kind, kind)}; {'detected from the values' if asked == 'auto' else 'from --input-kind'}"
