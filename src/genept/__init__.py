@@ -21,7 +21,7 @@ import importlib
 import importlib.util
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: Subpackages, in layer order (docs/architecture.md); each is imported on first attribute access.
 SUBPACKAGES: tuple[str, ...] = ("genes", "encoders", "embeddings", "cells", "text", "tl", "pl", "evaluation", "cli")
