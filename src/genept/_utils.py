@@ -148,6 +148,26 @@ def progress(iterable=None, *, total: int | None = None, desc: str = "", disable
     return _StageLine(iterable, total=total, desc=desc, unit=unit)
 
 
+def live_bars(show: bool | None) -> bool:
+    """Whether a third-party progress bar (sentence-transformers, model2vec) may draw itself.
+
+    Only where genept's own bars would be redrawn in place (a terminal or a notebook, or
+    ``GENEPT_PROGRESS=1``); elsewhere their partial lines would flood a log.
+
+    Examples
+    --------
+    >>> import os; os.environ["GENEPT_PROGRESS"] = "0"
+    >>> live_bars(True)
+    False
+    """
+    import sys
+
+    setting = os.environ.get("GENEPT_PROGRESS", "auto")
+    if not show or setting == "0":
+        return False
+    return setting == "1" or getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules
+
+
 def _tqdm_class() -> type:
     """tqdm.auto (a widget in notebooks), or the text bar where a notebook lacks ipywidgets (no TqdmWarning)."""
     import importlib.util

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from genept._utils import require
+from genept._utils import live_bars, require
 from genept.encoders.base import EncodeStats, l2_normalize
 
 logger = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ class LocalEncoder:
             out = self.model.encode(
                 texts,
                 batch_size=self.batch_size,
-                show_progress_bar=show_progress,
+                show_progress_bar=live_bars(show_progress),  # no partial lines off a terminal
                 convert_to_numpy=True,
                 normalize_embeddings=False,
             )

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from genept._utils import require
+from genept._utils import live_bars, require
 from genept.encoders.base import EncodeStats, l2_normalize
 from genept.encoders.local import default_model_path, model_fingerprint
 
@@ -308,7 +308,7 @@ class StaticEncoder:
             texts,
             max_length=None,
             batch_size=self.batch_size,
-            show_progress_bar=show_progress,
+            show_progress_bar=live_bars(show_progress),  # no partial lines off a terminal
         )
         self.stats.add(EncodeStats(n_texts=len(texts)))
         return l2_normalize(np.asarray(out, dtype=np.float32))
