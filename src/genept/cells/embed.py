@@ -132,8 +132,8 @@ def genept_scaled(
 
     Returns
     -------
-    ``(Y, record)``; ``record.projection`` is not stored in the record: the fitted map is
-    returned through :func:`fit_genept_scaled` or kept by :func:`genept.tl.genept_scaled`.
+    ``(Y, record)``. The fitted map itself comes from :func:`fit_genept_scaled` (same
+    parameters); :func:`genept.tl.genept_scaled` stores it in the AnnData.
 
     Examples
     --------
