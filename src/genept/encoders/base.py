@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -118,3 +119,42 @@ def l2_normalize(x: np.ndarray, *, eps: float = 1e-12) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.maximum(norms, eps)
+
+
+def count_word_pieces(tokenizer: Any, texts: Sequence[str]) -> list[int]:
+    """Word pieces per text with a Hugging Face tokenizer, special tokens included, before truncation.
+
+    Examples
+    --------
+    >>> class Tok:  # a stand-in with the tokenizer's call signature
+    ...     def __call__(self, texts, **kw):
+    ...         return {"input_ids": [[0, *t.split(), 1] for t in texts]}
+    >>> count_word_pieces(Tok(), ["a b", "c"])
+    [4, 3]
+    """
+    if not len(texts):
+        return []
+    ids = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+    return [len(x) for x in ids]
+
+
+def record_truncation(encoder: Any, lengths: np.ndarray, limit: int) -> None:
+    """Add one encode call to ``encoder.stats`` and warn when texts were longer than ``limit`` tokens.
+
+    Examples
+    --------
+    >>> class Enc:
+    ...     name, stats = "toy", EncodeStats()
+    >>> enc = Enc()
+    >>> record_truncation(enc, np.array([3, 9]), 8)
+    >>> enc.stats.n_texts, enc.stats.n_truncated, enc.stats.n_tokens
+    (2, 1, 11)
+    """
+    lengths = np.asarray(lengths)
+    n_trunc = int((lengths > limit).sum())
+    encoder.stats.add(EncodeStats(n_texts=len(lengths), n_truncated=n_trunc, n_tokens=int(np.minimum(lengths, limit).sum())))
+    if n_trunc:
+        logging.getLogger(type(encoder).__module__).warning(
+            "%d of %d texts are longer than %d tokens and were truncated by %s (only their start is embedded)",
+            n_trunc, len(lengths), limit, encoder.name,
+        )  # fmt: skip

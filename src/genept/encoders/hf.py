@@ -33,10 +33,9 @@ from typing import Any
 import numpy as np
 
 from genept._utils import require
-from genept.encoders.base import EncodeStats, l2_normalize
+from genept.encoders.base import EncodeStats, count_word_pieces, l2_normalize, record_truncation
 from genept.encoders.local import DTYPES, _torch_threads, cpu_supports_bf16, model_fingerprint
 
-logger = logging.getLogger(__name__)
 
 POOLINGS = ("auto", "mean", "cls")
 # Models whose position table holds two extra rows (padding_idx offset): usable length is 2 less.
@@ -223,10 +222,7 @@ class HFEncoder:
     # -- tokens --------------------------------------------------------------------------
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, special tokens included, before truncation (compare with :attr:`max_tokens`)."""
-        if not len(texts):
-            return []
-        ids = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-        return [len(x) for x in ids]
+        return count_word_pieces(self.tokenizer, texts)
 
     # -- encoding ------------------------------------------------------------------------
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
@@ -240,7 +236,6 @@ class HFEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         lengths = np.asarray(self.count_tokens(texts))
         limit = self.max_tokens or int(lengths.max())
-        n_trunc = int((lengths > limit).sum())
         model = self.model
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = np.argsort(-lengths, kind="stable")  # similar lengths together: less padding
@@ -258,10 +253,5 @@ class HFEncoder:
                     mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
                 out[idx] = pooled.cpu().numpy()
-        self.stats.add(EncodeStats(n_texts=len(texts), n_truncated=n_trunc, n_tokens=int(np.minimum(lengths, limit).sum())))
-        if n_trunc:
-            logger.warning(
-                "%d of %d texts are longer than %d tokens and were truncated by %s (only their start is embedded)",
-                n_trunc, len(texts), limit, self.name,
-            )
+        record_truncation(self, lengths, limit)
         return l2_normalize(out)

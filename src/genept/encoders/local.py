@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 
 from genept._utils import live_bars, require
-from genept.encoders.base import EncodeStats, l2_normalize
+from genept.encoders.base import EncodeStats, count_word_pieces, l2_normalize, record_truncation
 
-logger = logging.getLogger(__name__)
 
 DTYPES = ("float32", "bfloat16")
 
@@ -231,11 +230,7 @@ class LocalEncoder:
         Compare with :attr:`max_tokens`: a text with more tokens is cut to its first
         ``max_tokens`` (for a cell sentence: only the first genes count).
         """
-        if not len(texts):
-            return []
-        tok = self.model.tokenizer
-        ids = tok(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-        return [len(x) for x in ids]
+        return count_word_pieces(self.model.tokenizer, texts)
 
     # -- encoding ------------------------------------------------------------------------
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
@@ -245,7 +240,6 @@ class LocalEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         lengths = np.asarray(self.count_tokens(texts))
         limit = self.max_tokens or int(lengths.max())
-        n_trunc = int((lengths > limit).sum())
         with _torch_threads(self.threads):
             out = self.model.encode(
                 texts,
@@ -254,10 +248,5 @@ class LocalEncoder:
                 convert_to_numpy=True,
                 normalize_embeddings=False,
             )
-        self.stats.add(EncodeStats(n_texts=len(texts), n_truncated=n_trunc, n_tokens=int(np.minimum(lengths, limit).sum())))
-        if n_trunc:
-            logger.warning(
-                "%d of %d texts are longer than %d tokens and were truncated by %s (only their start is embedded)",
-                n_trunc, len(texts), limit, self.name,
-            )
+        record_truncation(self, lengths, limit)
         return l2_normalize(np.asarray(out, dtype=np.float32))
