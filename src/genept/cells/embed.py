@@ -9,10 +9,11 @@ result in one, evaluation and benchmarks call these functions directly.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -25,15 +26,6 @@ from genept.cells.weighted import Normalize, Transform
 logger = logging.getLogger(__name__)
 
 Method = Literal["scaled", "w", "s"]
-
-# Which keyword arguments belong to which method (for a clear error on a misplaced one).
-_PARAMS = {
-    "scaled": {"transform", "n_top_genes", "n_comps", "projection"},
-    "w": {"transform", "normalize"},
-    "s": {"encoder", "top_k", "prefix", "separator", "cache", "windows", "pooling"},
-}
-_COMMON = {"species", "chunk_size", "show_progress", "where", "obs_names"}
-
 
 def embed(
     X: Any,
@@ -76,11 +68,8 @@ def embed(
     """
     if method not in METHODS:
         raise ValueError(f"method must be 'scaled' (GenePT-scaled), 'w' (GenePT-w) or 's' (GenePT-s), not {method!r}")
-    wrong = sorted(set(params) - _PARAMS[method] - _COMMON)
-    if wrong:
-        owners = {p: [m for m, ps in _PARAMS.items() if p in ps] for p in wrong}
-        hint = "; ".join(f"{p} is a parameter of method={', '.join(map(repr, ms))}" if ms else f"{p} is not a parameter" for p, ms in owners.items())
-        raise TypeError(f"method={method!r} does not take {', '.join(wrong)} ({hint})")
+    engines = {"scaled": genept_scaled, "w": genept_w, "s": genept_s}
+    check_method_parameters(params, engines, method, what=f"method={method!r}")
     if method == "s":
         if gene_embeddings is not None:
             raise TypeError("GenePT-s embeds sentences of gene symbols with a text encoder and takes no gene embeddings; pass encoder=")
@@ -427,6 +416,33 @@ def genept_s(
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def check_method_parameters(params: Mapping[str, Any], functions: Mapping[str, Any], method: str, *, what: str) -> None:
+    """Refuse keyword arguments that ``functions[method]`` does not take, naming the method each belongs to.
+
+    The parameters of each method are read from its signature, so the rule cannot drift from the code.
+
+    Examples
+    --------
+    >>> check_method_parameters({"n_comps": 5}, {"scaled": genept_scaled, "w": genept_w}, "w", what="genept_w()")
+    Traceback (most recent call last):
+    ...
+    TypeError: genept_w() does not take n_comps (n_comps is a parameter of method='scaled')
+    """
+    wrong = sorted(set(params) - _keywords(functions[method]))
+    if wrong:
+        owners = {p: [m for m, fn in functions.items() if p in _keywords(fn)] for p in wrong}
+        hint = "; ".join(
+            f"{p} is a parameter of method={', '.join(map(repr, ms))}" if ms else f"{p} is not a parameter of any method"
+            for p, ms in owners.items()
+        )
+        raise TypeError(f"{what} does not take {', '.join(wrong)} ({hint})")
+
+
+def _keywords(fn: Any) -> set[str]:
+    """Keyword parameters of a method function (its data arguments left out)."""
+    return set(inspect.signature(fn).parameters) - {"X", "var_names", "gene_embeddings", "adata", "copy"}
+
+
 def _aligned(gene_embeddings: Any, var_names: Sequence[Any], species: str, where: str, method: str):
     """Gene embeddings aligned with ``var_names``: ``(emb, E, found)``."""
     from genept.cells.validation import check_gene_overlap
@@ -466,4 +482,4 @@ def _quiet_truncation_warnings() -> Iterator[None]:
         log.setLevel(level)
 
 
-__all__ = ["embed", "fit_genept_scaled", "genept_s", "genept_scaled", "genept_w"]
+__all__ = ["check_method_parameters", "embed", "fit_genept_scaled", "genept_s", "genept_scaled", "genept_w"]

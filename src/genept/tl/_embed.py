@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Literal
 
 from genept.cells.record import METHODS
@@ -54,6 +53,7 @@ def embed_cells(
     ...
     TypeError: genept_w() does not take n_comps (n_comps is a parameter of method='scaled')
     """
+    from genept.cells.embed import check_method_parameters
     from genept.cells.validation import check_adata
     from genept.tl._genept_s import genept_s
     from genept.tl._genept_scaled import genept_scaled
@@ -64,14 +64,7 @@ def embed_cells(
         raise ValueError(f"method must be 'scaled' (GenePT-scaled), 'w' (GenePT-w) or 's' (GenePT-s), not {method!r}")
     tools = {"scaled": genept_scaled, "w": genept_w, "s": genept_s}
     tool = tools[method]
-    wrong = sorted(set(params) - _parameters(tool))
-    if wrong:
-        owners = {p: [m for m, t in tools.items() if p in _parameters(t)] for p in wrong}
-        hint = "; ".join(
-            f"{p} is a parameter of method={', '.join(map(repr, ms))}" if ms else f"{p} is not a parameter of any method"
-            for p, ms in owners.items()
-        )
-        raise TypeError(f"{tool.__name__}() does not take {', '.join(wrong)} ({hint})")
+    check_method_parameters(params, tools, method, what=f"{tool.__name__}()")
     params = {k: v for k, v in params.items() if not (k == "transform" and v is None)}  # None: the method's default
     if key_added is not None:
         params["key_added"] = key_added
@@ -81,6 +74,3 @@ def embed_cells(
         return tool(adata, copy=copy, **params)
     return tool(adata, gene_embeddings, copy=copy, **params)
 
-
-def _parameters(tool: Any) -> set[str]:
-    return set(inspect.signature(tool).parameters) - {"adata", "copy"}
