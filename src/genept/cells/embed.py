@@ -364,10 +364,9 @@ def genept_s(
     >>> Y.shape[0], record.coverage["fraction_genes_read"]
     (2, 1.0)
     """
-    from genept.cells.sentences import embed_cell_sentences
+    from genept.cells.sentences import embed_cell_sentences, sentence_words
     from genept.cells.validation import check_empty_cells, check_inputs, check_var_names
     from genept.encoders import get_encoder
-    from genept.genes.ids import GeneResolver
 
     start = time.perf_counter()
     n_obs = X.shape[0]
@@ -375,8 +374,7 @@ def genept_s(
     n_dup = check_var_names(var_names, where=where)
     enc = get_encoder("minilm" if encoder is None else encoder, cache=None if cache is False else cache)
     names = [str(v) for v in var_names]
-    symbols = GeneResolver.default().to_symbols(names, species=species)
-    words = [s or v for s, v in zip(symbols, names, strict=True)]
+    words, n_resolved = sentence_words(names, species=species)
     with _quiet_truncation_warnings():  # truncation is reported per cell in the record instead
         Y, stats = embed_cell_sentences(
             X, words, enc, top_k=top_k, prefix=prefix, separator=separator, windows=windows, pooling=pooling,
@@ -398,7 +396,7 @@ def genept_s(
         {
             **info,
             "n_genes": int(len(words)),
-            "n_genes_resolved": int(sum(s is not None for s in symbols)),
+            "n_genes_resolved": int(n_resolved),
             "n_genes_renamed_to_hgnc": int(sum(w != v for w, v in zip(words, names, strict=True))),
             "n_distinct_sentences": int(stats.n_texts),
             "n_duplicate_var_names": n_dup,

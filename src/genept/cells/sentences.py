@@ -110,12 +110,25 @@ def sentence_symbols(gene_names: Sequence[str], *, species: str = "auto", resolv
     --------
     >>> sentence_symbols(["CD3E", "Ins1", "my_gene"], species="auto")  # doctest: +SKIP
     """
+    return sentence_words(gene_names, species=species, resolver=resolver)[0]
+
+
+def sentence_words(gene_names: Sequence[str], *, species: str = "auto", resolver=None) -> tuple[list[str], int]:
+    """:func:`sentence_symbols` and how many of the names resolved to an HGNC symbol (for the record).
+
+    Examples
+    --------
+    >>> words, n_resolved = sentence_words(["CD3E", "my_gene"], species="human")  # doctest: +SKIP
+    >>> words, n_resolved  # doctest: +SKIP
+    (['CD3E', 'my_gene'], 1)
+    """
     from genept.genes.ids import GeneResolver
 
     names = [str(g) for g in gene_names]
     resolver = resolver or GeneResolver.default()
     symbols = resolver.to_symbols(names, species=species)
-    return [s if s else n for s, n in zip(symbols, names, strict=True)]
+    words = [s if s else n for s, n in zip(symbols, names, strict=True)]
+    return words, sum(s is not None for s in symbols)
 
 
 def _check_top_k(top_k: int | None) -> None:
@@ -782,6 +795,7 @@ __all__ = [
     "rank_block",
     "rank_row",
     "sentence_symbols",
+    "sentence_words",
     "static_sentence_table",
     "truncation_summary",
     "window_bounds",
