@@ -279,7 +279,7 @@ def test_png_figures(tmp_path, monkeypatch):
 def test_programs_and_annotate_h5ad_output(small_adata, tmp_path, monkeypatch):
     import anndata as ad
 
-    from genept.cli.query import _write_h5ad
+    from genept._io import write_h5ad as _write_h5ad
 
     path = tmp_path / "programs.h5ad"
     _write_h5ad(small_adata, str(path))

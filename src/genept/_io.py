@@ -1,4 +1,4 @@
-"""Writing results into an existing ``.h5ad`` file without rewriting (or loading) the rest of it."""
+"""Writing ``.h5ad`` files atomically, and results into an existing one without rewriting (or loading) the rest of it."""
 
 from __future__ import annotations
 
@@ -61,6 +61,22 @@ def patch_h5ad(
                 del f["obs"]
                 write_elem(f, "obs", frame)
     return dst
+
+
+def write_h5ad(adata: Any, path: str | os.PathLike) -> Path:
+    """``adata.write_h5ad(path)`` through a temporary file renamed into place: an interrupted write leaves the old file.
+
+    Examples
+    --------
+    >>> import anndata as ad, numpy as np, tempfile, pathlib
+    >>> out = write_h5ad(ad.AnnData(np.ones((2, 3), dtype=np.float32)), pathlib.Path(tempfile.mkdtemp()) / "a.h5ad")
+    >>> ad.read_h5ad(out).shape
+    (2, 3)
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        adata.write_h5ad(tmp)
+    return path
 
 
 def _plain_dict(value: Any) -> Any:

@@ -34,7 +34,7 @@ def annotate_from_reference(args: argparse.Namespace) -> int:
     """Run :func:`genept.tl.map_to_reference` for ``genept annotate --reference``."""
     from genept import tl
     from genept._checks import read_h5ad
-    from genept._utils import atomic_path
+    from genept._io import write_h5ad
 
     if not args.label:
         raise ValueError("--reference needs --label COL: the reference's obs column with the cell types")
@@ -60,8 +60,7 @@ def annotate_from_reference(args: argparse.Namespace) -> int:
         unassigned=not args.no_unassigned,
     )  # fmt: skip
     print(summary_text(query, key))
-    with atomic_path(args.output) as tmp:
-        query.write_h5ad(tmp)
+    write_h5ad(query, args.output)
     print(f"wrote {args.output} (obs[{key + '_label'!r}], obs[{key + '_confidence'!r}], obsm[{'X_' + key!r}], uns[{key!r}])")
     return 0
 

@@ -10,18 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from genept._utils import atomic_path, atomic_write
+from genept._io import write_h5ad
+from genept._utils import atomic_write
 
 
 def _read_h5ad(path: str):
     from genept._checks import read_h5ad
 
     return read_h5ad(path)
-
-
-def _write_h5ad(adata, path: str) -> None:
-    with atomic_path(path) as tmp:
-        adata.write_h5ad(tmp)
 
 
 def _load_genes(path: str):
@@ -71,7 +67,7 @@ def _programs(args: argparse.Namespace) -> int:
     print(f"{len(summary)} programs from {info['params']['n_genes_grouped']:,} genes ({n_in:,} in programs)")
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         print(summary.drop(columns=["genes"]).head(args.show).to_string())
-    _write_h5ad(adata, args.output)
+    write_h5ad(adata, args.output)
     print(f"wrote {args.output} (var['genept_programs'], uns['genept_programs'], obsm['genept_programs_scores'])")
     if args.report:
         report = Path(args.report)
@@ -144,7 +140,7 @@ def _annotate(args: argparse.Namespace) -> int:
     counts = adata.obs[args.key_added].value_counts()
     for name, n in counts.items():
         print(f"{n:>8,}  {name}")
-    _write_h5ad(adata, args.output)
+    write_h5ad(adata, args.output)
     print(f"wrote {args.output} (obs[{args.key_added!r}], obsm[{args.key_added + '_scores'!r}])")
     return 0
 
