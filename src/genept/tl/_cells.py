@@ -71,16 +71,35 @@ def read_record(adata: Any, key: str) -> CellEmbeddingRecord:
     entry = adata.uns.get(key)
     if isinstance(entry, Mapping) and "method" in entry:
         return CellEmbeddingRecord.from_uns(entry)
-    legacy = adata.uns.get(LEGACY_UNS_KEY)
-    if isinstance(legacy, Mapping) and isinstance(legacy.get(key), Mapping):
-        warnings.warn(
-            f"adata.uns['genept'][{key!r}] is genept 0.1's layout; genept 0.2 writes adata.uns[{key!r}]. "
-            "Re-run the embedding (or move the entry) before genept 0.3 stops reading it.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return CellEmbeddingRecord.from_uns(legacy[key])
+    legacy = legacy_entry(adata, key)
+    if legacy is not None:
+        return CellEmbeddingRecord.from_uns(legacy)
     raise KeyError(f"adata.uns has no genept record for {key!r}; embed the cells with genept.tl.embed_cells(..., key_added={key!r})")
+
+
+def legacy_entry(adata: Any, key: str) -> Mapping[str, Any] | None:
+    """genept 0.1's ``adata.uns["genept"][key]``, with a ``DeprecationWarning``; ``None`` when absent.
+
+    Examples
+    --------
+    >>> import anndata as ad, numpy as np, warnings
+    >>> adata = ad.AnnData(np.ones((1, 1), dtype=np.float32), uns={"genept": {"X_w": {"method": "GenePT-w"}}})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     legacy_entry(adata, "X_w")["method"], caught[0].category.__name__
+    ('GenePT-w', 'DeprecationWarning')
+    """
+    legacy = adata.uns.get(LEGACY_UNS_KEY)
+    entry = legacy.get(key) if isinstance(legacy, Mapping) else None
+    if not isinstance(entry, Mapping):
+        return None
+    warnings.warn(
+        f"adata.uns['genept'][{key!r}] is the genept 0.1 layout (read until 0.3); genept 0.2 writes adata.uns[{key!r}]: "
+        "embed the cells again (or move the entry) before genept 0.3 stops reading it.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return entry
 
 
 def copy_adata(adata: Any):

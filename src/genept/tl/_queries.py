@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from genept.tl._cells import legacy_entry
 from genept.tl._store import expression, store
 
 if TYPE_CHECKING:
@@ -61,17 +61,8 @@ def basis_encoder_identity(adata: AnnData, basis: str) -> str | None:
         identity = _identity_of(record)
         if identity is not None:
             return identity
-    old = adata.uns.get("genept")
-    old = old.get(basis) if isinstance(old, Mapping) else None
-    if isinstance(old, Mapping):
-        warnings.warn(
-            f"adata.uns['genept'][{basis!r}] is the genept 0.1 layout (read until 0.3); embed the cells again "
-            f"to store the record in adata.uns[{basis!r}]",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        return _identity_of(old)
-    return None
+    old = legacy_entry(adata, basis)
+    return None if old is None else _identity_of(old)
 
 
 def _cells(adata: AnnData, basis: str) -> np.ndarray:
