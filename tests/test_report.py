@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from genept.evaluation.cells import evaluate_cells
-from genept.evaluation.report import _clean, plot_confusion, plot_umaps, provenance, write_report
+from genept._serialize import to_jsonable as _clean
+from genept.evaluation.report import plot_confusion, plot_umaps, provenance, write_report
 
 
 def gene_results() -> dict:

@@ -9,7 +9,6 @@ shown beside ours where the task matches, labelled as published and not re-measu
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import platform
 import subprocess
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from genept._serialize import dump_json
 from genept._utils import atomic_path, atomic_write
 from genept.evaluation.published import (
     C4_DATASETS,
@@ -103,23 +103,6 @@ def provenance(command: str | Sequence[str] | None = None) -> dict[str, Any]:
         "platform": platform.platform(),
         "versions": versions,
     }
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-ready copy: numpy scalars/arrays to Python, NaN/inf to None, keys to str."""
-    if isinstance(obj, Mapping):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -785,8 +768,7 @@ def write_report(
     record = {"meta": meta, "inputs": dict(inputs or {}), "genes": genes, "cells": cells, "figures": figures}
     if payload is not None:
         record["extra"] = payload
-    with atomic_write(out_dir / "results.json", "w") as fh:
-        json.dump(_clean(record), fh, indent=1, allow_nan=False)
+    dump_json(out_dir / "results.json", record)
     text = render_markdown(
         genes=genes, cells=cells, meta=meta, figures=figures, title=title, inputs=inputs, extra=extra, reference=reference
     )
