@@ -251,7 +251,19 @@ def test_bench_report_json_and_markdown(tmp_path, monkeypatch):
 
     report.write_report(tmp_path, command="first")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    monkeypatch.setattr(report.json, "dump", lambda obj, fh, **kw: _half_then(OSError(errno.ENOSPC, "No space left"))(fh))
+    import contextlib
+
+    from genept import _serialize
+
+    real_atomic_write = _serialize.atomic_write
+
+    @contextlib.contextmanager
+    def disk_full_midway(path, mode="wb"):  # results.json is written through _serialize.dump_json
+        with real_atomic_write(path, mode) as fh:
+            _half_then(OSError(errno.ENOSPC, "No space left"))(fh)
+            yield fh
+
+    monkeypatch.setattr(_serialize, "atomic_write", disk_full_midway)
     with pytest.raises(OSError):
         report.write_report(tmp_path, command="second")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before and not leftovers(tmp_path)
