@@ -123,3 +123,35 @@ def test_search_genes_command(files, capsys):
     assert rc == 2 and "empty" in capsys.readouterr().err
     rc = main(["search-genes", "x", "--genes", str(files / "missing.npz")])
     assert rc == 2 and "not found" in capsys.readouterr().err
+
+
+def test_annotate_labels_file_and_marker_genes(files, tmp_path, capsys):
+    labels = tmp_path / "types.tsv"
+    labels.write_text(
+        "name\tdescription\nantiviral\tinterferon response; expresses IFN0 and IFN1\n"
+        "translating\tribosome; expresses RIB0, RIB1\nmatrix\tcollagen; expresses ECM0 and ECM2\n"
+    )
+    out = tmp_path / "m.h5ad"
+    # markers only, not refined: needs neither gene nor cell embeddings
+    rc = main(["annotate", str(files / "cells.h5ad"), "--labels-file", str(labels), "--method", "markers", "--refine", "0",
+               "--smooth", "0", "-o", str(out)])  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "antiviral: IFN0, IFN1" in text and "raw counts" in text
+    a = ad.read_h5ad(out)
+    assert (a.obs["genept_zero_shot"].astype(str) == a.obs["cell_type"]).all()
+    assert a.uns["genept_zero_shot"]["marker_genes"]["matrix"].tolist() == ["ECM0", "ECM2"]
+    # the default (text + markers + refine) from the same file given to --labels
+    rc = main(["annotate", str(files / "cells.h5ad"), "--labels", str(labels), "--genes", str(files / "genes.npz"),
+               "--encoder", "hashing:128", "-o", str(tmp_path / "d.h5ad")])  # fmt: skip
+    assert rc == 0
+    d = ad.read_h5ad(tmp_path / "d.h5ad")
+    assert (d.obs["genept_zero_shot"].astype(str) == d.obs["cell_type"]).all()
+    params = d.uns["genept_zero_shot"]["params"]
+    assert params["refine"] == 1 and params["smooth"] == 15 and params["markers"]
+    rc = main(["annotate", str(files / "cells.h5ad"), "--labels-file", str(labels), "--labels", "a: x", "b: y", "-o", str(out)])
+    assert rc == 2 and "not both" in capsys.readouterr().err
+    rc = main(["annotate", str(files / "cells.h5ad"), "--labels-file", str(tmp_path / "none.tsv"), "-o", str(out)])
+    assert rc == 2 and "does not exist" in capsys.readouterr().err
+    rc = main(["annotate", str(files / "cells.h5ad"), "--labels-file", str(labels), "--method", "markers", "-o", str(out)])
+    assert rc == 2 and "--smooth 0 --refine 0" in capsys.readouterr().err

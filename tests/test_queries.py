@@ -221,8 +221,8 @@ def test_zero_shot_gene_sets(themed, enc):
     prefix = {"antiviral": "IFN", "translating": "RIB", "matrix": "ECM"}
     for label, genes in info["genes"].items():
         assert len(genes) == 5 and all(g.startswith(prefix[label]) for g in genes)
-    with pytest.warns(UserWarning, match="raw counts"):
-        zero_shot_annotate(adata, LABELS, method="genes", gene_embeddings=emb, encoder=enc, copy=True)
+    with pytest.warns(UserWarning, match="raw counts"):  # counts="warn": scored as it is
+        zero_shot_annotate(adata, LABELS, method="genes", gene_embeddings=emb, encoder=enc, counts="warn", copy=True)
     with pytest.raises(ValueError, match="needs gene_embeddings"):
         zero_shot_annotate(a, LABELS, method="genes", encoder=enc, copy=True)
     with pytest.raises(ValueError, match="layer"):  # the one matrix chooser (tl._store.expression)
@@ -277,8 +277,9 @@ def test_zero_shot_records_params_and_survives_h5ad(themed, enc, tmp_path):
     entry = a.uns["genept_zero_shot"]
     assert entry["params"] == {
         "method": "embedding", "min_margin": 0.01, "min_score": "", "basis": "X_genept_scaled", "center": True,
-        "encoder": enc.identity,
+        "encoder": enc.identity, "markers": True, "marker_weight": 1.0, "smooth": 15, "refine": 1,
     }  # fmt: skip
+    assert all(len(v) == 0 for v in entry["marker_genes"].values())  # these descriptions name no gene
     assert entry["labels"].tolist() == list(LABELS) and "genept_version" in entry
     search_cells(a, "collagen", encoder=enc)
     a.write_h5ad(tmp_path / "z.h5ad")

@@ -87,22 +87,12 @@ def _programs(args: argparse.Namespace) -> int:
 
 
 def _parse_labels(items: list[str]) -> dict[str, str]:
-    """``"name: description"`` strings (or plain names), or one file with one such line each."""
+    """``"name: description"`` strings (or plain names), or one label file (.tsv/.csv/.json or one label per line)."""
+    from genept.text.labels import parse_label_lines, read_label_file
+
     if len(items) == 1 and Path(items[0]).is_file():
-        lines = Path(items[0]).read_text(encoding="utf-8").splitlines()
-        items = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    labels: dict[str, str] = {}
-    for item in items:
-        name, sep, desc = item.partition(":")
-        name, desc = name.strip(), desc.strip()
-        if not sep:
-            desc = name
-        if not name or not desc:
-            raise ValueError(f"label {item!r} has an empty name or description; write 'name: description' or just a name")
-        if name in labels:
-            raise ValueError(f"label {name!r} is given twice")
-        labels[name] = desc
-    return labels
+        return read_label_file(items[0])
+    return parse_label_lines(items, "--labels")
 
 
 def _annotate(args: argparse.Namespace) -> int:
@@ -112,31 +102,47 @@ def _annotate(args: argparse.Namespace) -> int:
         from genept.cli.annotate import annotate_from_reference
 
         return annotate_from_reference(args)
-    if not args.labels:
-        raise ValueError("give --labels (zero-shot) or --reference REF.h5ad --label COL (label transfer from a labelled reference)")
-    labels = _parse_labels(args.labels)
+    if args.labels and args.labels_file:
+        raise ValueError("give --labels or --labels-file, not both")
+    if not args.labels and not args.labels_file:
+        raise ValueError(
+            "give --labels or --labels-file (zero-shot) or --reference REF.h5ad --label COL (label transfer from a labelled reference)"
+        )
+    if args.labels_file:
+        from genept.text.labels import read_label_file
+
+        labels = read_label_file(args.labels_file)
+    else:
+        labels = _parse_labels(args.labels)
     adata = _read_h5ad(args.input)
-    if args.method == "genes":
-        if not args.genes:
-            raise ValueError("--method genes needs --genes GENES.npz")
-        tl.zero_shot_annotate(
-            adata, labels, method="genes", gene_embeddings=_load_genes(args.genes), n_genes=args.n_genes,
-            layer=args.layer, counts="normalize" if args.layer is None else "warn", species=args.species,
-            encoder=args.encoder, min_margin=args.min_margin, key_added=args.key_added,
-        )  # fmt: skip
-        _say_if_normalized(adata, args.key_added)
-    elif args.basis not in adata.obsm:
+    if args.method == "genes" and not args.genes:
+        raise ValueError("--method genes needs --genes GENES.npz")
+    # method=embedding needs the cell embeddings; the others use them to smooth and refine.
+    calibrate = args.refine > 0 or args.smooth > 1
+    if args.basis not in adata.obsm and (args.method == "embedding" or calibrate):
         if not args.genes:
             raise ValueError(
                 f"{args.input} has no obsm[{args.basis!r}]: pass --genes GENES.npz to embed the cells (GenePT-scaled) first, "
-                "or run `genept embed-cells`"
+                "or run `genept embed-cells`" + ("" if args.method == "embedding" else ", or pass --smooth 0 --refine 0")
             )
         tl.embed_cells(adata, _load_genes(args.genes), key_added=args.basis)
-    if args.method == "embedding":
-        tl.zero_shot_annotate(
-            adata, labels, basis=args.basis, encoder=args.encoder, min_margin=args.min_margin,
-            center=not args.no_center, key_added=args.key_added,
-        )  # fmt: skip
+    extra = {}
+    if args.method == "genes":
+        extra = {"gene_embeddings": _load_genes(args.genes), "n_genes": args.n_genes}
+    # Without --layer, X is scored (log-normalised first when it holds counts); a given layer is scored as it is.
+    tl.zero_shot_annotate(
+        adata, labels, method=args.method, basis=args.basis, encoder=args.encoder, min_margin=args.min_margin,
+        center=not args.no_center, markers=not args.no_markers, marker_weight=args.marker_weight, smooth=args.smooth,
+        refine=args.refine,
+        layer=args.layer, counts="normalize" if args.layer is None else "warn", species=args.species,
+        key_added=args.key_added, **extra,
+    )  # fmt: skip
+    info = adata.uns[args.key_added]
+    if "expression" in info["params"]:
+        _say_if_normalized(adata, args.key_added)
+    named = {k: list(v) for k, v in info.get("marker_genes", {}).items() if len(v)}
+    if named:
+        print("marker genes named in the descriptions: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in named.items()))
     counts = adata.obs[args.key_added].value_counts()
     for name, n in counts.items():
         print(f"{n:>8,}  {name}")
@@ -185,19 +191,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "annotate",
         help="zero-shot cell types: each cell gets the label whose description its embedding is closest to",
-        description="Labels are 'name: description' strings (e.g. 'beta: pancreatic beta cell that secretes insulin (INS)') "
-        "or plain names, or one text file with one label per line. Writes obs[KEY] (label or 'unassigned'), "
+        description="Labels are 'name: description' strings (e.g. 'beta: pancreatic beta cell that secretes insulin; expresses INS, IAPP') "
+        "or plain names, or a label file (--labels-file). Gene symbols named in a description are scored in the expression too. "
+        "Writes obs[KEY] (label or 'unassigned'), "
         "obs[KEY_margin] and obsm[KEY_scores].",
     )
     p.add_argument("input", metavar="IN.h5ad")
     p.add_argument("--labels", nargs="+", metavar="LABEL", help="'name: description' ... or a file (or use --reference)")
+    p.add_argument("--labels-file", metavar="FILE",
+                   help="label definitions: .tsv/.csv with name and description columns, .json {name: description}, "
+                        "or a text file with one 'name: description' per line")  # fmt: skip
     p.add_argument("-o", "--output", required=True, metavar="OUT.h5ad")
-    p.add_argument("--method", choices=["embedding", "genes"], default="embedding",
-                   help="embedding: cosine with the cell embeddings (default); genes: score each label's closest genes")
+    p.add_argument("--method", choices=["embedding", "genes", "markers"], default="embedding",
+                   help="embedding: cosine with the cell embeddings (default); genes: score each label's closest genes; "
+                        "markers: only the marker genes named in the descriptions")  # fmt: skip
+    p.add_argument("--no-markers", action="store_true",
+                   help="do not add the expression of marker genes named in the descriptions (e.g. 'expresses INS, IAPP')")
+    p.add_argument("--marker-weight", type=float, default=1.0, help="weight of the marker-gene score against the text score (default 1)")
+    p.add_argument("--smooth", type=int, default=15,
+                   help="average each cell's scores with its nearest cells in the cell embeddings: cells averaged (default 15; 0: none)")
+    p.add_argument("--refine", type=int, default=1,
+                   help="prototype re-scoring rounds in the cell embeddings (default 1; 0: none). "
+                        "--no-markers --smooth 0 --refine 0 is the scoring of genept 0.2")  # fmt: skip
     p.add_argument("--n-genes", type=int, default=10, help="--method genes: genes per label (default 10)")
     p.add_argument("--species", choices=["auto", "human", "mouse"], default="auto",
                    help="--method genes: how gene names are matched to the embeddings (default auto)")
-    p.add_argument("--layer", default=None, help="--method genes: log-normalised layer; default X, normalised first if it holds counts")
+    p.add_argument("--layer", default=None,
+                   help="expression for marker genes and --method genes (log-normalised); default X, normalised first if it holds counts")
     p.add_argument("--basis", default="X_genept_scaled", help="obsm key of the cell embeddings (default X_genept_scaled)")
     p.add_argument("--genes", metavar="GENES.npz", help="gene embeddings: for --method genes, or to embed the cells when the basis is missing")
     p.add_argument("--encoder", default=None, help="encoder that made the embeddings: minilm (default), static, hashing[:DIM], openai:MODEL")

@@ -6,6 +6,11 @@
   their names (:func:`program_terms`, :func:`program_summary`).
 - :mod:`~genept.text.enrichment`: :func:`program_enrichment` (hypergeometric test + BH).
 - :mod:`~genept.text.scoring`: :func:`score_gene_sets` on a matrix.
+- :mod:`~genept.text.markers`: marker genes named in a label's text (:func:`marker_gene_sets`) and
+  their scores (:func:`marker_scores`).
+- :mod:`~genept.text.calibration`: scores put on one scale (:func:`standardize`) and re-scored by
+  label prototypes in the cell embedding (:func:`refine_prototypes`).
+- :mod:`~genept.text.labels`: label definitions from a file (:func:`read_label_file`).
 
 Examples
 --------
@@ -17,7 +22,10 @@ Examples
 ['a', 'b', 'unassigned']
 """
 
+from genept.text.calibration import refine_prototypes, standardize
 from genept.text.enrichment import program_enrichment, read_go_sets
+from genept.text.labels import read_label_file
+from genept.text.markers import marker_gene_sets, marker_scores, symbol_candidates
 from genept.text.programs import GenePrograms, find_programs, program_summary, program_terms
 from genept.text.scores import (
     UNASSIGNED,
@@ -40,6 +48,8 @@ __all__ = [
     "find_programs",
     "label_margins",
     "label_texts",
+    "marker_gene_sets",
+    "marker_scores",
     "nearest_genes",
     "program_enrichment",
     "program_summary",
@@ -47,7 +57,11 @@ __all__ = [
     "query_encoder",
     "rank_genes",
     "read_go_sets",
+    "read_label_file",
+    "refine_prototypes",
     "score_gene_sets",
     "scoring_matrix",
+    "standardize",
+    "symbol_candidates",
     "text_scores",
 ]

@@ -20,7 +20,9 @@ The AnnData tools built on these functions are in :mod:`genept.tl` (``zero_shot_
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,13 +57,15 @@ def clean_texts(texts: Sequence[str], what: str) -> list[str]:
     return out
 
 
-def label_texts(labels: Sequence[str] | Mapping[str, str]) -> tuple[list[str], list[str]]:
+def label_texts(labels: Sequence[str] | Mapping[str, str] | str | os.PathLike) -> tuple[list[str], list[str]]:
     """Label names and the texts to embed for them, checked.
 
     Parameters
     ----------
     labels
-        Label names (each embedded as written) or ``{name: description}``. At least two,
+        Label names (each embedded as written), ``{name: description}``, or the path of a label
+        file (``.tsv``/``.csv`` with ``name`` and ``description`` columns, a ``.json`` mapping, or
+        ``name: description`` lines; :func:`genept.text.labels.read_label_file`). At least two,
         unique, none called ``"unassigned"``.
 
     Returns
@@ -76,8 +80,15 @@ def label_texts(labels: Sequence[str] | Mapping[str, str]) -> tuple[list[str], l
     >>> label_texts(["T cell", "B cell"])
     (['T cell', 'B cell'], ['T cell', 'B cell'])
     """
-    if isinstance(labels, str):
-        raise TypeError("labels must be a list of names or a {name: description} mapping, not one string")
+    if isinstance(labels, os.PathLike) or (isinstance(labels, str) and Path(labels).is_file()):
+        from genept.text.labels import read_label_file
+
+        labels = read_label_file(labels)
+    elif isinstance(labels, str):
+        raise TypeError(
+            f"labels must be a list of names, a {{name: description}} mapping or the path of a label file; "
+            f"{labels[:60]!r} is one string and no such file exists"
+        )
     if isinstance(labels, Mapping):
         names = [str(k) for k in labels]
         texts = clean_texts([labels[k] for k in labels], "label descriptions")

@@ -158,17 +158,21 @@ def label_gene_sets(
 
 def zero_shot_annotate(
     adata: AnnData,
-    labels: Sequence[str] | Mapping[str, str],
+    labels: Sequence[str] | Mapping[str, str] | str | os.PathLike,
     *,
-    method: Literal["embedding", "genes"] = "embedding",
+    method: Literal["embedding", "genes", "markers"] = "embedding",
     basis: str = "X_genept_scaled",
     encoder: str | Encoder | None = None,
     center: bool = True,
+    markers: bool = True,
+    marker_weight: float = 1.0,
+    smooth: int = 15,
+    refine: int = 1,
     gene_embeddings: GeneEmbeddings | str | os.PathLike | None = None,
     n_genes: int = 10,
     layer: str | None = None,
     use_raw: bool = False,
-    counts: Literal["warn", "normalize"] = "warn",
+    counts: Literal["warn", "normalize"] = "normalize",
     species: str = "auto",
     min_margin: float = 0.0,
     min_score: float | None = None,
@@ -177,65 +181,106 @@ def zero_shot_annotate(
 ) -> AnnData | None:
     """Label cells by the cell-type description they match best (no training data).
 
-    Two ways to score a cell against a label's text:
+    A label's evidence comes from up to three places, then the cells themselves calibrate it:
 
-    ``method="embedding"`` (default)
-        The description is embedded with the encoder that made ``obsm[basis]``, and the score
-        is the cosine similarity with the cell's embedding after subtracting the dataset's mean
-        cell (``center``, see :mod:`genept.text.scores`). Needs only the cell embeddings.
-    ``method="genes"``
-        The description picks the ``n_genes`` genes of ``adata`` whose texts are closest to it
-        (:func:`label_gene_sets`); the score is ``scanpy.tl.score_genes`` of that set on
-        log-normalised expression (``layer`` / ``use_raw`` / ``X``). Needs ``gene_embeddings``.
+    1. **Text** (``method``):
+
+       ``"embedding"`` (default)
+           The description is embedded with the encoder that made ``obsm[basis]``; the score is
+           the cosine with the cell's embedding after subtracting the dataset's mean cell
+           (``center``, see :mod:`genept.text.scores`).
+       ``"genes"``
+           The description picks the ``n_genes`` genes of ``adata`` whose texts are closest to
+           it (:func:`label_gene_sets`), scored with ``scanpy.tl.score_genes`` on log-normalised
+           expression. Needs ``gene_embeddings``.
+       ``"markers"``
+           No text embedding: only the marker genes named in the descriptions (step 2). Labels
+           that name no gene of the dataset cannot be chosen.
+
+    2. **Marker genes named in the text** (``markers``): gene symbols written in a description
+       (``"expresses INS, IAPP and PDX1"``) that are genes of ``adata`` (directly, in another
+       case, or as HGNC alias / mouse ortholog; :mod:`genept.text.markers` gives the rule that
+       keeps words like ``T``, ``NK`` or ``IFN`` out) are scored as their mean standardised
+       log expression. Text and marker scores are each standardised over the whole matrix
+       (:func:`genept.text.calibration.standardize`) and added, markers with
+       ``marker_weight``; a label that names no gene keeps its text evidence only. Nothing
+       changes when no description names a gene of the dataset.
+    3. **Calibration by the cells** (no label used), in ``obsm[basis]``: ``smooth`` averages each
+       cell's scores with those of its nearest cells (:func:`genept.text.calibration.smooth_scores`),
+       so a cell with weak own evidence takes that of cells like it; then ``refine`` rounds of
+       prototype re-scoring: each label's prototype is the mean embedding of the cells that chose
+       it most confidently, and every cell is re-scored by its cosine with the prototypes
+       (:func:`genept.text.calibration.refine_prototypes`): the text says which group of cells
+       a label means, the cells say where that group ends. Skipped for ``"genes"`` and
+       ``"markers"`` when ``obsm[basis]`` is absent.
+
+    Measured on three labelled sets (``benchmarks/results/zero_shot.md``, with majority-class and
+    shuffled-description controls). ``markers=False, smooth=0, refine=0`` is the scoring of genept 0.2.
 
     Each cell gets the best-scoring label, or ``"unassigned"``. The threshold is a *margin*:
     a cell stays unassigned when its best label beats the second best by less than
     ``min_margin``. A margin compares labels within one cell, so it ignores whatever shifts all of
-    a cell's scores together (how close the cell is to text in general), which an absolute
-    cosine floor does not; unlike a z-score across cells it does not depend on how common each
-    type is in the dataset. The default ``0`` assigns every cell: a good margin depends on the
-    encoder and the labels, so choose it from the coverage/accuracy trade-off measured in
-    ``benchmarks/results/zero_shot.md``.
+    a cell's scores together, which an absolute floor does not; unlike a z-score across cells it
+    does not depend on how common each type is in the dataset. The default ``0`` assigns every
+    cell: a good margin depends on the encoder, the labels and the scoring, so choose it from
+    the coverage/accuracy trade-off measured in ``benchmarks/results/zero_shot.md``.
 
     Parameters
     ----------
     adata
-        Annotated data: cell embeddings in ``obsm[basis]`` (``"embedding"``), or log-normalised
-        expression (``"genes"``).
+        Annotated data: cell embeddings in ``obsm[basis]`` and expression (``X``, ``layer`` or
+        ``raw``; raw counts are log-normalised on a copy, see ``counts``) for marker genes and
+        ``"genes"``.
     labels
-        Label names (embedded as written) or ``{name: description}``, e.g.
-        ``{"beta": "pancreatic beta cell: secretes insulin (INS)"}``. Naming marker genes by
-        their symbols helps: gene texts contain them. At least two labels.
+        Label names (embedded as written), ``{name: description}``, e.g.
+        ``{"beta": "pancreatic beta cell: secretes insulin; expresses INS, IAPP and PDX1"}``, or
+        the path of a label file (``.tsv``/``.csv`` with ``name`` and ``description`` columns, a
+        ``.json`` mapping, or ``name: description`` lines; see :mod:`genept.text.labels`).
+        Naming marker genes by their symbols helps twice: gene texts contain them, and they are
+        scored in the expression. At least two labels.
     method
-        ``"embedding"`` or ``"genes"`` (above).
+        ``"embedding"``, ``"genes"`` or ``"markers"`` (above).
     basis
         ``obsm`` key of the cell embeddings (``X_genept_scaled``, the default of
         :func:`genept.tl.embed_cells`; ``X_genept_w`` or ``X_genept_s``).
     encoder
-        Encoder spec or object; default ``"minilm"``. When the cell embeddings
-        (``uns[basis]``) or the gene embeddings (``meta["encoder"]``) record the encoder that
-        made them, a different one is refused.
+        Encoder spec or object; default: the one recorded with the embeddings, else
+        ``"minilm"``. When the cell embeddings (``uns[basis]``) or the gene embeddings
+        (``meta["encoder"]``) record the encoder that made them, a different one is refused.
     center
-        ``"embedding"``: score each cell's deviation from the mean cell (default) instead of the
-        raw cosine.
+        ``"embedding"`` and ``refine``: compare each cell's deviation from the mean cell
+        (default) instead of the raw vector.
+    markers
+        Add the score of the marker genes named in the descriptions (default ``True``).
+    marker_weight
+        Weight of the standardised marker score against the standardised text score.
+    smooth
+        Cells whose scores are averaged, each cell and its nearest neighbours in
+        ``obsm[basis]`` (default ``15``; ``0`` or ``1``: no smoothing). Exact neighbours up to
+        50,000 cells, approximate (pynndescent) above.
+    refine
+        Rounds of prototype re-scoring in ``obsm[basis]`` after smoothing (default ``1``;
+        ``0``: none).
     gene_embeddings
         ``"genes"``: a :class:`~genept.GeneEmbeddings` or the path of one.
     n_genes
         ``"genes"``: genes per label.
     layer, use_raw
-        ``"genes"``: the expression scored (log-normalised); default ``X``.
+        The expression read for marker genes and ``"genes"``; default ``X``.
     counts
-        ``"genes"``: ``"warn"`` (default) when the expression looks like raw counts, or
-        ``"normalize"``: then score ``log1p`` of counts per 10,000 instead (``adata`` is left
-        as it is).
+        ``"normalize"`` (default): when the expression looks like raw counts, score ``log1p``
+        of counts per 10,000 instead (``adata`` is left as it is). ``"warn"``: score it as it
+        is (``"genes"`` warns when it looks like counts).
     species
-        ``"genes"``: ``"human"``, ``"mouse"`` or ``"auto"``: how ``var_names`` are matched to
-        the gene embeddings.
+        ``"human"``, ``"mouse"`` or ``"auto"``: how ``var_names`` are matched to gene symbols in
+        the text and to the gene embeddings (mouse genes through human orthologs).
     min_margin
-        Unassigned when the best score exceeds the second best by less than this (cosine units
-        for ``"embedding"``, expression units for ``"genes"``). With ``0`` (default) every cell
-        with a score gets a label; an exact tie goes to the earlier label. Any
-        ``min_margin > 0`` leaves ties unassigned.
+        Unassigned when the best score exceeds the second best by less than this, in the
+        units of ``obsm[f"{key_added}_scores"]``: cosine with the prototypes when ``refine``;
+        otherwise the (smoothed) text score (cosine, or expression units for ``"genes"``), or standard
+        deviations when marker scores were added. With ``0`` (default) every cell with a score
+        gets a label; an exact tie goes to the earlier label. Any ``min_margin > 0`` leaves
+        ties unassigned.
     min_score
         Unassigned when the best score is below this. Default: no floor.
     key_added
@@ -252,55 +297,109 @@ def zero_shot_annotate(
     ``adata.obs[f"{key_added}_margin"]``
         Best minus second-best score (float32; NaN for cells without a score).
     ``adata.obsm[f"{key_added}_scores"]``
-        DataFrame of float32 scores, one column per label.
+        DataFrame of float32 final scores, one column per label (NaN for a label no cell can
+        take).
     ``adata.uns[key_added]``
-        ``params`` (method, basis, encoder identity, thresholds, ...), ``labels``,
-        ``descriptions`` and, for ``"genes"``, each label's ``genes``.
+        ``params`` (method, basis, encoder identity, markers, marker_weight, smooth, refine,
+        thresholds, ...), ``labels``, ``descriptions``, ``marker_genes`` (each label's genes
+        named in its text and used; empty when none) and, for ``"genes"``, each label's
+        ``genes``.
 
     Examples
     --------
     >>> import anndata as ad, numpy as np, genept
     >>> from genept.encoders import get_encoder
     >>> enc = get_encoder("hashing")
-    >>> cells = enc.encode(["insulin secreting cell"] * 3 + ["glucagon secreting cell"] * 3)
-    >>> adata = ad.AnnData(np.ones((6, 2), dtype=np.float32), obsm={"X_genept_w": cells})
-    >>> genept.tl.zero_shot_annotate(adata, {"beta": "insulin", "alpha": "glucagon"}, basis="X_genept_w",
-    ...                              encoder=enc)
-    >>> adata.obs["genept_zero_shot"].tolist()
-    ['beta', 'beta', 'beta', 'alpha', 'alpha', 'alpha']
-    >>> adata.uns["genept_zero_shot"]["params"]["method"]
-    'embedding'
+    >>> cells = enc.encode(["insulin secreting cell"] * 20 + ["glucagon secreting cell"] * 20)
+    >>> X = np.array([[9, 0]] * 20 + [[0, 9]] * 20, dtype=np.float32)
+    >>> adata = ad.AnnData(X, obsm={"X_genept_w": cells})
+    >>> adata.var_names = ["INS", "GCG"]
+    >>> genept.tl.zero_shot_annotate(adata, {"beta": "insulin; expresses INS", "alpha": "glucagon; expresses GCG"},
+    ...                              basis="X_genept_w", encoder=enc)
+    >>> adata.obs["genept_zero_shot"].value_counts().to_dict()
+    {'beta': 20, 'alpha': 20, 'unassigned': 0}
+    >>> {k: v.tolist() for k, v in adata.uns["genept_zero_shot"]["marker_genes"].items()}
+    {'beta': ['INS'], 'alpha': ['GCG']}
     """
+    from genept.text.calibration import refine_prototypes, smooth_scores, standardize
+    from genept.text.markers import marker_gene_sets, marker_scores
     from genept.text.scores import UNASSIGNED, assign_labels, label_margins, label_texts, query_encoder, text_scores
+    from genept.text.scoring import scoring_matrix
 
-    if method not in ("embedding", "genes"):
-        raise ValueError(f"method must be 'embedding' or 'genes', not {method!r}")
+    if method not in ("embedding", "genes", "markers"):
+        raise ValueError(f"method must be 'embedding', 'genes' or 'markers', not {method!r}")
+    if marker_weight < 0:
+        raise ValueError(f"marker_weight must be >= 0, got {marker_weight}")
+    if refine < 0:
+        raise ValueError(f"refine must be >= 0 rounds, got {refine}")
+    if smooth < 0:
+        raise ValueError(f"smooth must be >= 0 neighbours, got {smooth}")
     adata = adata.copy() if copy else adata
     names, texts = label_texts(labels)
     params: dict[str, Any] = {"method": method, "min_margin": float(min_margin), "min_score": min_score}
     extra: dict[str, Any] = {}
+    use_markers = method == "markers" or (markers and marker_weight > 0)
+    sets: dict[str, list[str]] = {n: [] for n in names}
+    X = where = None
+    if method == "genes" or method == "markers":
+        X, var_names, where = expression(adata, layer=layer, use_raw=use_raw)
+    elif use_markers:
+        try:
+            X, var_names, where = expression(adata, layer=layer, use_raw=use_raw)
+        except ValueError as err:  # markers are optional evidence for the embedding method
+            logger.warning("zero-shot: no expression to score marker genes (%s); text scores only", err)
+            use_markers = False
+    if use_markers:
+        sets, notes = marker_gene_sets(dict(zip(names, texts, strict=True)), list(var_names), species=species)
+        for n in names:
+            logger.info("zero-shot label %s: marker genes %s (words read: %s)", n, sets[n], notes[n])
+        if method == "markers" and not any(sets.values()):
+            raise ValueError(
+                "method='markers' but no description names a gene of adata (by symbol, e.g. 'expresses INS and IAPP'); "
+                "name markers in the descriptions or use method='embedding'"
+            )
+    normalized = False
+    if X is not None and (method == "genes" or any(sets.values())):
+        X, normalized = scoring_matrix(X, counts)
+    S: np.ndarray | None = None
     if method == "embedding":
         C = _cells(adata, basis)
         enc = query_encoder(encoder, basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]", spec=_basis_spec(adata, basis))
         S = text_scores(C, enc.encode(texts), center=center)
         params.update(basis=basis, center=bool(center), encoder=enc.identity)
-    else:
+    elif method == "genes":
         from genept.embeddings import load_gene_embeddings
-        from genept.text.scoring import score_gene_sets, scoring_matrix
+        from genept.text.scoring import score_gene_sets
 
         if gene_embeddings is None:
             raise ValueError("method='genes' needs gene_embeddings (a GeneEmbeddings or the path of one)")
-        X, var_names, where = expression(adata, layer=layer, use_raw=use_raw)
         emb = load_gene_embeddings(gene_embeddings)
         enc = _gene_encoder(emb, encoder)
-        sets = label_gene_sets(adata, dict(zip(names, texts, strict=True)), emb, enc, n_genes=n_genes, species=species)
-        X, normalized = scoring_matrix(X, counts)
-        S = score_gene_sets(adata.obs_names, var_names, X, sets).to_numpy(dtype=np.float32)
-        params.update(
-            n_genes=int(n_genes), layer=layer, use_raw=bool(use_raw), expression=where, counts=counts,
-            lognormalized=normalized, species=species, encoder=str(emb.meta.get("encoder", "unknown")),
-        )  # fmt: skip
-        extra["genes"] = {n: np.asarray(g, dtype=str) for n, g in sets.items()}
+        gsets = label_gene_sets(adata, dict(zip(names, texts, strict=True)), emb, enc, n_genes=n_genes, species=species)
+        S = score_gene_sets(adata.obs_names, var_names, X, gsets).to_numpy(dtype=np.float32)
+        params.update(n_genes=int(n_genes), encoder=str(emb.meta.get("encoder", "unknown")))
+        extra["genes"] = {n: np.asarray(g, dtype=str) for n, g in gsets.items()}
+    has_markers = any(sets.values())
+    if method == "genes" or has_markers:  # the expression was read: say which and how
+        params.update(layer=layer, use_raw=bool(use_raw), expression=where, counts=counts, lognormalized=normalized, species=species)
+    if has_markers:
+        M = marker_scores(X, list(var_names), sets)
+        S = M if S is None else standardize(S) + float(marker_weight) * np.nan_to_num(standardize(M), nan=0.0)
+    params.update(markers=bool(use_markers), marker_weight=float(marker_weight))
+    extra["marker_genes"] = {n: np.asarray(sets[n], dtype=str) for n in names}
+    n_refine, n_smooth = int(refine), int(smooth) if smooth > 1 else 0
+    if (n_refine or n_smooth) and method != "embedding" and basis not in adata.obsm:
+        logger.info("zero-shot: adata.obsm has no %r; the scores are not smoothed or refined", basis)
+        n_refine = n_smooth = 0
+    if n_refine or n_smooth:
+        C = _cells(adata, basis)
+        if n_smooth:
+            S = smooth_scores(C, S, n_neighbors=n_smooth, center=center)
+        if n_refine:
+            S = refine_prototypes(C, S, n_iter=n_refine, center=center)
+        params.update(basis=basis, center=bool(center))
+    params.update(smooth=n_smooth, refine=n_refine)
+    S = np.asarray(S, dtype=np.float32)
     assigned = assign_labels(S, names, min_margin=min_margin, min_score=min_score)
 
     adata.obs[key_added] = pd.Categorical(assigned, categories=[*names, UNASSIGNED])
