@@ -138,6 +138,63 @@ def test_uncertain_vote_is_unassigned():
     assert (out.confidence[out.reason == "uncertain"] < 0.75).all()
 
 
+def _lookalike_world(seed, n_per_type=60, with_novel=True):
+    """Types A, B, C with 10 strong markers each (x10) on 60 genes; A shares a broad weak program (30 genes,
+    x3) with a novel type N that lacks A's markers: N is nearest to A but does not express A's markers."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for name in ("A", "B", "C", "N"):
+        if name == "N" and not with_novel:
+            continue
+        lam = np.ones(60)
+        if name != "N":
+            i = "ABC".index(name)
+            lam[i * 10 : i * 10 + 10] = 10.0
+        if name in ("A", "N"):
+            lam[30:60] = 3.0
+        X.append(rng.poisson(lam, (n_per_type, 60)))
+        y += [name] * n_per_type
+    return np.vstack(X).astype(np.float32), np.array(y)
+
+
+def test_cells_without_their_labels_markers_are_unassigned():
+    import dataclasses
+
+    from genept.cells.mapping import marker_scores, project_scores, shared_counts, transfer_labels
+
+    R, yr = _lookalike_world(0, with_novel=False)
+    Q, yq = _lookalike_world(1, n_per_type=40)
+    names = [f"G{i}" for i in range(60)]
+    novel = yq == "N"
+    out, _, ref, _ = map_arrays(Q, names, R, names, yr, n_comps=10, k=10)
+    assert (out.predicted[novel] == "A").mean() > 0.9  # the vote alone puts the novel type on its lookalike
+    assert (out.labels[novel] == UNASSIGNED).mean() >= 0.9
+    assert (out.labels[~novel] == yq[~novel]).mean() > 0.95
+    assert ref.markers.to_dict(names)["A"] == [f"G{i}" for i in range(10)]
+    # The marker check alone (no distance cut): the novel cells lack A's markers, the others have theirs.
+    C = shared_counts(Q, np.arange(60), "counts")
+    S, res = project_scores(ref.projection, C, residual=True)
+    no_cut = dataclasses.replace(ref, distance_cut=np.inf)
+    only = transfer_labels(S, no_cut, query_residual=res, query_markers=marker_scores(ref.markers, C))
+    assert (only.reason[novel] == "markers").mean() >= 0.8
+    assert (only.reason[~novel] == "").mean() >= 0.95
+    off = transfer_labels(S, no_cut, query_residual=res, query_markers=marker_scores(ref.markers, C), min_marker=0)
+    assert not (off.reason == "markers").any()
+
+
+def test_marker_evidence_ignores_a_gene_level_shift_in_the_query():
+    from genept.cells.mapping import fit_markers, marker_evidence, marker_scores
+
+    R, yr = _lookalike_world(0, with_novel=False)
+    Q, yq = _lookalike_world(1, n_per_type=40, with_novel=False)
+    m = fit_markers(R, yr)
+    shifted = Q.copy()
+    shifted[:, 0:10] *= 5  # A's markers measured 5x higher in every cell (another protocol or species)
+    e1 = marker_evidence(marker_scores(m, Q), yq, m)
+    e2 = marker_evidence(marker_scores(m, shifted), yq, m)
+    assert np.nanmin(e1) > 0.5 and np.nanmin(e2) > 0.5  # every cell keeps its label under the shift
+
+
 # -- the AnnData tool and its errors --------------------------------------------------------------
 def _snapshot(a):
     return (a.X.copy(), list(a.obs.columns), list(a.obsm.keys()), list(a.uns.keys()), list(a.var_names))

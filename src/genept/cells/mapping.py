@@ -22,18 +22,31 @@ How (each choice measured in ``benchmarks/results/reference_mapping.md``):
    coordinates (the map is an isometry) at a fraction of the width.
 4. **Labels.** ``k`` nearest reference cells vote, weighted by ``1 / (distance + eps)``; the
    confidence is the winning label's share of the votes.
-5. **Unassigned.** A cell is ``"unassigned"`` when its vote is uncertain (confidence below
-   ``min_confidence``, default 0.5: no majority) or when it is far from the reference. "Far" is
-   calibrated on the reference alone by leave-one-out: each reference cell's mean distance to
-   its ``k`` neighbours (in the whole scaled gene space: on the axes and off them), divided by the
-   median of its label, gives a log ratio; robustly standardised (median, MAD) its
-   ``distance_quantile`` (default 0.99) is the cut. A query cell's log ratio (against the median
-   of its predicted label in the reference) is standardised with the query's own median and MAD,
-   never below the reference's: a shift that moves every cell (another study, species or state)
-   and a wider spread (a response that differs between types) are removed, so only cells far
-   *relative to the rest of the query* are unassigned. This assumes most query cells are of
-   types the reference knows. Measured: with the median alone (no spread), 31% of the
-   stimulated Kang cells of known types came out far; with the spread, 1.2%.
+5. **Unassigned.** A cell is ``"unassigned"`` for one of three reasons, checked in this order.
+
+   - ``"uncertain"``: its vote is uncertain (confidence below ``min_confidence``, default 0.5:
+     no majority).
+   - ``"far"``: it is far from the reference. "Far" is calibrated on the reference alone by
+     leave-one-out: each reference cell's mean distance to its ``k`` neighbours (in the whole
+     scaled gene space: on the axes and off them), divided by the median of its label, gives a
+     log ratio; robustly standardised (median, MAD) its ``distance_quantile`` (default 0.99) is
+     the cut. A query cell's log ratio (against the median of its predicted label in the
+     reference) is standardised with the query's own median and MAD, never below the
+     reference's: a shift that moves every cell (another study, species or state) and a wider
+     spread (a response that differs between types) are removed, so only cells far *relative to
+     the rest of the query* are unassigned. This assumes most query cells are of types the
+     reference knows. Measured: with the median alone (no spread), 31% of the stimulated Kang
+     cells of known types came out far; with the spread, 1.2%.
+   - ``"markers"``: it does not express the marker genes of the label it would get. A cell of a
+     type the reference lacks is often neither uncertain nor far: it takes the nearest known
+     type by a clear majority. What gives it away is the absence of positive evidence: each
+     label's 10 most specific genes in the reference (:func:`fit_markers`) are scored in the
+     query (:func:`marker_scores`) and placed on a scale read from the query itself, from the
+     cells predicted as other labels (0) to the label's clearest cells (1)
+     (:func:`marker_evidence`); below ``min_marker`` the cell is unassigned. The default
+     ``min_marker`` was chosen on two benchmark pairs (Baron human -> mouse, Kang control ->
+     stimulated) as the largest threshold that cost at most 0.02 macro-F1 on the known types,
+     then measured on the other pairs (``benchmarks/results/reference_mapping.md``).
 """
 
 from __future__ import annotations
@@ -230,11 +243,18 @@ def shared_counts(X: Any, columns: np.ndarray, kind: ExpressionKind) -> sp.csr_m
     >>> shared_counts(np.log1p(np.array([[1.0, 3.0, 7.0]])), np.array([2, 0]), "log").toarray().round(3).tolist()
     [[7.0, 1.0]]
     """
-    sub = X[:, columns] if not hasattr(X, "compute") else X[:, columns].compute()
+    columns = np.asarray(columns)
+    if len(columns) == X.shape[1] and np.array_equal(columns, np.arange(X.shape[1])):
+        sub = X if not hasattr(X, "compute") else X.compute()  # the same genes in the same order: no gather
+    else:
+        sub = X[:, columns] if not hasattr(X, "compute") else X[:, columns].compute()
     sub = sp.csr_matrix(sub, dtype=np.float32)
     if kind == "log":
-        sub.data = np.expm1(sub.data)  # back to normalised expression: the log is taken once, below
-    sub.eliminate_zeros()
+        sub.data = np.expm1(sub.data)  # back to normalised expression (a new array): the log is taken once, below
+    if not sub.data.all():
+        if sp.issparse(X) and np.shares_memory(sub.data, X.data):
+            sub = sub.copy()  # never change the caller's matrix
+        sub.eliminate_zeros()
     return sub
 
 
@@ -262,6 +282,8 @@ class Reference:
         The ``distance_quantile`` of the reference's standardised log distances (the "far" cut).
     loo_accuracy
         Leave-one-out accuracy of the vote on the reference (how separable its labels are).
+    markers
+        Each label's marker genes (:func:`fit_markers`), for the "unexpressed markers" check.
     """
 
     projection: ScaledProjection
@@ -275,6 +297,7 @@ class Reference:
     distance_quantile: float
     loo_accuracy: float
     residual: np.ndarray | None = None
+    markers: Markers | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -328,6 +351,7 @@ def fit_reference(
     gene_names: Sequence[Any] | None = None,
     max_calibration: int = 20_000,
     scale: bool = False,
+    n_markers: int = 10,
     where: str = "reference",
 ) -> Reference:
     """Fit the map on a reference's shared genes and calibrate the vote and the "far" cut on it.
@@ -364,6 +388,9 @@ def fit_reference(
         benchmark pairs, scaling lowered macro-F1 by 0.05-0.17 on three of four pairs (it gives
         genes with little variance, which carry study-specific noise, the weight of markers) and
         raised it by 0.05 on one (``benchmarks/results/reference_mapping.md``).
+    n_markers
+        Marker genes per label for the "unexpressed markers" check (:func:`fit_markers`);
+        ``0`` skips them.
 
     Examples
     --------
@@ -378,17 +405,21 @@ def fit_reference(
     n = int(X.shape[0])
     values = check_labels(labels, n)
     kind = kind or expression_kind(X, where=where)
-    C = shared_counts(X, np.arange(X.shape[1]), kind)
+    if kind == "counts" and sp.isspmatrix_csr(X) and X.dtype == np.float32:
+        C = X  # already what shared_counts makes (map_arrays passes it): no copy of a large matrix
+    else:
+        C = shared_counts(X, np.arange(X.shape[1]), kind)
     if gene_vectors is None:
-        # Any full-rank basis will do: neighbours use the principal-axis scores, which the text map
-        # does not change (it is an isometry); a fixed seed keeps the stored map reproducible.
-        E = np.random.default_rng(0).standard_normal((X.shape[1], max(n_comps, 1))).astype(np.float32)
+        # Any full-rank basis will do (twice as wide as the axes, so it stays well conditioned):
+        # neighbours use the principal-axis scores, which the text map does not change (it is an
+        # isometry); a fixed seed keeps the stored map reproducible.
+        E = np.random.default_rng(0).standard_normal((X.shape[1], 2 * max(n_comps, 1))).astype(np.float32)
     else:
         E = np.asarray(gene_vectors, dtype=np.float32)
-    proj = fit_scaled(C, E, found=None if gene_vectors is not None else np.ones(X.shape[1], bool),
+    proj = fit_scaled(C, E, found=None if gene_vectors is not None else np.ones(X.shape[1], bool), scale=scale,
                       n_top_genes=n_top_genes, n_comps=n_comps, where=where, show_progress=False)  # fmt: skip
     if not scale:
-        proj = center_only(proj, C, E, n_comps)
+        proj.meta["scaling"] = "centred log-expression (no unit variance)"
     if gene_names is not None:
         proj.gene_names = np.asarray([str(g) for g in gene_names], dtype=str)
     S, res = project_scores(proj, C, residual=True)
@@ -406,67 +437,26 @@ def fit_reference(
     pred, _ = vote(dist, lv[idx])
     d_mean = full_distance(dist, rv_cal, rv[idx])
     lv_all, lv = lv, lv_cal
-    scale = {c: float(np.median(d_mean[lv == c])) for c in sorted(set(lv))}
-    log_ratio = np.log(np.maximum(d_mean, 1e-12) / np.maximum(np.array([scale[c] for c in lv]), 1e-12))
+    label_scale = {c: float(np.median(d_mean[lv == c])) for c in sorted(set(lv))}
+    log_ratio = np.log(np.maximum(d_mean, 1e-12) / np.maximum(np.array([label_scale[c] for c in lv]), 1e-12))
     center, spread = float(np.median(log_ratio)), max(_mad(log_ratio), 1e-6)
     ref = Reference(
         projection=proj,
         scores=Sv,
         labels=lv_all,
         k=k_eff,
-        label_scale=scale,
+        label_scale=label_scale,
         distance_cut=float(np.quantile((log_ratio - center) / spread, distance_quantile)),
         distance_center=center,
         distance_spread=spread,
         distance_quantile=float(distance_quantile),
         loo_accuracy=float((pred == lv).mean()),
         residual=rv,
-        params={"kind": kind, "n_top_genes": -1 if n_top_genes is None else int(n_top_genes), "n_comps": int(n_comps), "k": k_eff},
+        markers=fit_markers(C, values, n_markers=n_markers) if n_markers > 0 else None,
+        params={"kind": kind, "n_top_genes": -1 if n_top_genes is None else int(n_top_genes), "n_comps": int(n_comps), "k": k_eff,
+                "n_markers": int(n_markers)},
     )
     return ref
-
-
-def center_only(proj: ScaledProjection, C: Any, gene_vectors: np.ndarray, n_comps: int, *, chunk_size: int = 5_000) -> ScaledProjection:
-    """The map of ``proj``'s genes refitted on centred, unscaled log-expression (``std = 1``).
-
-    Principal axes of the covariance of the log-expression (accumulated block by block) and the
-    same isometric text map as :func:`genept.cells.scaled.fit_scaled`.
-    """
-    import dataclasses
-
-    from genept.cells.scaled import _top_eigenpairs
-    from genept.cells.weighted import transform_block
-
-    g = proj.genes
-    n = int(C.shape[0])
-    gram = np.zeros((len(g), len(g)))
-    total = np.zeros(len(g))
-    for start in range(0, n, chunk_size):
-        T = transform_block(C[start : start + chunk_size], proj.transform)[:, g]
-        T = np.asarray(T.toarray() if sp.issparse(T) else T, dtype=np.float32)
-        gram += T.T @ T
-        total += T.sum(axis=0, dtype=np.float64)
-    mean = total / n
-    cov = (gram - n * np.outer(mean, mean)) / max(n - 1, 1)
-    k = int(min(n_comps, len(g), n - 1, gene_vectors.shape[1]))
-    evals, P = _top_eigenpairs(cov, k)
-    U = P.T @ np.asarray(gene_vectors, dtype=np.float64)[g]
-    lam, V = np.linalg.eigh(U @ U.T)
-    keep = lam > 1e-6 * max(lam.max(), 0.0)
-    V = V[:, keep]
-    Q = (V / np.sqrt(lam[keep])) @ V.T @ U
-    return dataclasses.replace(
-        proj,
-        mean=mean.astype(np.float32),
-        std=np.ones(len(g), dtype=np.float32),
-        max_value=None,
-        center=np.zeros(len(g), dtype=np.float32),
-        components=np.ascontiguousarray(P.T, dtype=np.float32),
-        explained_variance=np.clip(evals, 0.0, None).astype(np.float32),
-        total_variance=float(max(np.trace(cov), 0.0)),
-        weights=np.ascontiguousarray(P @ Q, dtype=np.float32),
-        meta={**proj.meta, "scaling": "centred log-expression (no unit variance)"},
-    )
 
 
 def project_scores(proj: ScaledProjection, C: Any, *, residual: bool = False, chunk_size: int = 5_000):
@@ -502,6 +492,145 @@ def full_distance(dist: np.ndarray, residual: np.ndarray, neighbour_residual: np
     return np.sqrt((dist.astype(np.float64) ** 2).mean(axis=1) + residual + neighbour_residual.mean(axis=1))
 
 
+# -- markers ----------------------------------------------------------------------------------------
+MIN_MARKER_EFFECT = 0.5
+"""A marker's advantage in its label is at least this many within-label standard deviations (Cohen's d)."""
+
+
+@dataclass
+class Markers:
+    """Each reference label's most specific genes, for the "unexpressed markers" check.
+
+    Attributes
+    ----------
+    classes
+        The labels, sorted.
+    genes
+        Per label, column indices (of the shared genes) of its markers: the ``n_markers`` genes
+        whose mean log-expression (``log1p`` of counts per 10,000) is highest in the label
+        relative to the mean of the other labels (each label weighted equally), among those
+        whose advantage is at least :data:`MIN_MARKER_EFFECT` within-label standard deviations
+        (a gene that differs by chance, as a sparse one can, is not a marker).
+    level
+        Per label, that mean advantage on its markers (log units).
+    background
+        Per label, the mean log-expression of its markers in the other labels.
+    """
+
+    classes: list[str]
+    genes: dict[str, np.ndarray]
+    level: dict[str, float]
+    background: dict[str, float]
+
+    def to_dict(self, names: Sequence[str] | None = None) -> dict[str, Any]:
+        pick = (lambda g: [str(names[i]) for i in g]) if names is not None else (lambda g: [int(i) for i in g])
+        return {c: pick(self.genes[c]) for c in self.classes}
+
+
+def fit_markers(C: Any, labels: np.ndarray, *, n_markers: int = 10, chunk_size: int = 5_000) -> Markers:
+    """Markers of each label (see :class:`Markers`) from counts ``C`` on the shared genes.
+
+    Cells whose label is ``""`` (missing) are not used.
+
+    Examples
+    --------
+    >>> C = np.array([[9, 0, 1], [8, 0, 1], [0, 7, 1], [0, 9, 1]], dtype=np.float32)
+    >>> m = fit_markers(C, np.array(["a", "a", "b", "b"]), n_markers=1)
+    >>> m.to_dict(["G0", "G1", "G2"])
+    {'a': ['G0'], 'b': ['G1']}
+    """
+    from genept.cells.weighted import transform_block
+
+    labels = np.asarray(labels, dtype=str)
+    classes = sorted(set(labels[labels != ""].tolist()))
+    code = np.searchsorted(classes, labels)
+    voters = labels != ""
+    sums = np.zeros((len(classes), int(C.shape[1])))
+    squares = np.zeros_like(sums)
+    for start in range(0, int(C.shape[0]), chunk_size):
+        v = voters[start : start + chunk_size]
+        T = sp.csr_matrix(transform_block(C[start : start + chunk_size], "log1p_cp10k"))
+        ind = sp.csr_matrix((np.ones(int(v.sum()), dtype=np.float32), (code[start : start + chunk_size][v], np.flatnonzero(v))),
+                            shape=(len(classes), T.shape[0]))  # fmt: skip
+        sums += (ind @ T).toarray()
+        squares += (ind @ T.multiply(T)).toarray()
+    n = np.maximum(np.bincount(code[voters], minlength=len(classes)), 1)[:, None]
+    M = sums / n
+    var = np.maximum(squares / n - M**2, 0.0)
+    genes, level, background = {}, {}, {}
+    for i, c in enumerate(classes):
+        others = np.delete(M, i, axis=0).mean(axis=0)
+        diff = M[i] - others
+        spread = np.sqrt((var[i] + np.delete(var, i, axis=0).mean(axis=0)) / 2)
+        diff[diff < MIN_MARKER_EFFECT * spread] = -np.inf
+        top = np.argsort(-diff, kind="stable")[:n_markers]
+        top = top[np.isfinite(diff[top]) & (diff[top] > 0)]
+        genes[c] = np.sort(top)
+        level[c] = float(diff[top].mean()) if len(top) else 0.0
+        background[c] = float(others[top].mean()) if len(top) else 0.0
+    return Markers(classes=list(classes), genes=genes, level=level, background=background)
+
+
+def marker_scores(markers: Markers, C: Any) -> np.ndarray:
+    """``(n_cells, n_labels)``: each cell's mean log-expression (``log1p`` of counts per 10,000 on the shared genes) of each label's markers.
+
+    Examples
+    --------
+    >>> m = Markers(["a", "b"], {"a": np.array([0]), "b": np.array([1])}, {"a": 1.0, "b": 1.0}, {"a": 0.0, "b": 0.0})
+    >>> marker_scores(m, np.array([[9, 0, 1], [0, 9, 1]], dtype=np.float32)).round(1).tolist()
+    [[9.1, 0.0], [0.0, 9.1]]
+    """
+    used = np.unique(np.concatenate([markers.genes[c] for c in markers.classes] + [np.zeros(0, dtype=np.int64)])).astype(np.int64)
+    out = np.zeros((C.shape[0], len(markers.classes)), dtype=np.float32)
+    if not len(used) or not C.shape[0]:
+        return out
+    C = sp.csr_matrix(C, dtype=np.float32)
+    totals = np.asarray(C.sum(axis=1), dtype=np.float64).ravel()
+    scale = np.divide(1e4, totals, out=np.zeros_like(totals), where=totals > 0)
+    T = np.log1p(np.asarray(C[:, used].toarray(), dtype=np.float64) * scale[:, None])
+    pos = {int(gene): j for j, gene in enumerate(used)}
+    for i, c in enumerate(markers.classes):
+        cols = [pos[int(gene)] for gene in markers.genes[c]]
+        if cols:
+            out[:, i] = T[:, cols].mean(axis=1)
+    return out
+
+
+MIN_BACKGROUND_CELLS = 20
+"""Query cells predicted as other labels needed to read a label's marker background from the query."""
+
+
+def marker_evidence(scores: np.ndarray, predicted: np.ndarray, markers: Markers, *, top_quantile: float = 0.9) -> np.ndarray:
+    """Per cell, how far it expresses its predicted label's markers: 0 = like the other cells, 1 = like that label.
+
+    Both ends are read from the query where it can tell, so a study, species or state that moves
+    a marker's level moves the yardstick with it: ``0`` is the median score among the query cells
+    predicted as *other* labels (the reference's :attr:`Markers.background` when fewer than
+    :data:`MIN_BACKGROUND_CELLS` are), ``1`` the ``top_quantile`` among the cells predicted as
+    this label (its clearest cells, whatever else the vote put there). The unit is never smaller
+    than half the label's advantage in the reference (:attr:`Markers.level`), so a label whose
+    predicted cells all lack its markers is not measured against itself. ``NaN`` for labels
+    without markers.
+
+    Examples
+    --------
+    >>> m = Markers(["a", "b"], {"a": np.array([0]), "b": np.array([1])}, {"a": 2.0, "b": 2.0}, {"a": 0.0, "b": 0.0})
+    >>> S = np.array([[2.0, 0.0], [0.2, 0.0], [0.0, 2.0], [0.0, 2.0]])
+    >>> marker_evidence(S, np.array(["a", "a", "b", "b"]), m).round(2).tolist()
+    [1.1, 0.11, 1.0, 1.0]
+    """
+    z = np.full(len(predicted), np.nan)
+    for i, c in enumerate(markers.classes):
+        sel = predicted == c
+        if not sel.any() or not len(markers.genes[c]):
+            continue
+        other = ~sel
+        low = float(np.median(scores[other, i])) if other.sum() >= MIN_BACKGROUND_CELLS else markers.background[c]
+        high = float(np.quantile(scores[sel, i], top_quantile))
+        z[sel] = (scores[sel, i] - low) / max(high - low, 0.5 * markers.level[c], 1e-6)
+    return z
+
+
 # -- neighbours and votes -------------------------------------------------------------------------
 def knn(
     query: np.ndarray,
@@ -510,13 +639,19 @@ def knn(
     *,
     exclude_self: bool = False,
     exclude: np.ndarray | None = None,
-    chunk_size: int = 2_000,
+    chunk_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact Euclidean ``k`` nearest neighbours by blocked matrix products (float32).
+    """Exact Euclidean ``k`` nearest neighbours (float32).
 
     With ``exclude_self`` (query is the reference) each cell's own row is dropped and ``k - 1``
     neighbours are returned. ``exclude`` gives, per query row, one reference row it may not
     take (leave-one-out on a subset of the reference).
+
+    Small problems compare every pair by blocked matrix products. Large ones (more than
+    ``BRUTE_FORCE_PAIRS`` pairs) first group the reference into k-means clusters and skip, for
+    each query cell, every cluster that cannot hold one of its ``k`` nearest (the triangle
+    inequality against an upper bound on the ``k``-th distance): the same neighbours, a fraction
+    of the products (see :func:`_knn_clustered`).
 
     Examples
     --------
@@ -527,11 +662,38 @@ def knn(
     R = np.ascontiguousarray(reference, dtype=np.float32)
     Q = np.ascontiguousarray(query, dtype=np.float32)
     k = int(min(k, R.shape[0]))
+    if exclude_self:
+        exclude = np.arange(Q.shape[0])
+    if exclude is not None:
+        exclude = np.asarray(exclude, dtype=np.int64)
+    if float(Q.shape[0]) * R.shape[0] > BRUTE_FORCE_PAIRS and R.shape[0] >= 20 * CLUSTER_SIZE:
+        dists, index = _knn_clustered(Q, R, k, exclude)
+    else:
+        dists, index = _knn_brute(Q, R, k, exclude, chunk_size)
+    if exclude_self:
+        return dists[:, :-1], index[:, :-1]
+    return dists, index
+
+
+BRUTE_FORCE_PAIRS = 2e9
+"""Above this many query x reference pairs :func:`knn` prunes with clusters instead of comparing all."""
+
+CLUSTER_SIZE = 200
+"""Reference cells per k-means cluster in :func:`_knn_clustered`."""
+
+
+def _sorted_rows(d2: np.ndarray, part: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The kept columns ``part`` of squared partial distances ``d2`` (without ``|q|^2``), sorted: distances, indices."""
+    dd = np.take_along_axis(d2, part, axis=1) + q2[:, None]
+    order = np.argsort(dd, axis=1, kind="stable")
+    return np.sqrt(np.maximum(np.take_along_axis(dd, order, axis=1), 0.0)), np.take_along_axis(part, order, axis=1)
+
+
+def _knn_brute(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None, chunk_size: int | None):
     r2 = np.einsum("ij,ij->i", R, R)
     dists = np.empty((Q.shape[0], k), dtype=np.float32)
     index = np.empty((Q.shape[0], k), dtype=np.int64)
-    if exclude_self:
-        exclude = np.arange(Q.shape[0])
+    chunk_size = chunk_size or int(np.clip(16_000_000 // max(R.shape[0], 1), 16, 4_096))  # ~64 MB of distances
     for start in range(0, Q.shape[0], chunk_size):
         q = Q[start : start + chunk_size]
         d2 = q @ R.T
@@ -540,13 +702,95 @@ def knn(
         if exclude is not None:
             d2[np.arange(len(q)), exclude[start : start + len(q)]] = np.inf
         part = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        dd = np.take_along_axis(d2, part, axis=1) + np.einsum("ij,ij->i", q, q)[:, None]
-        order = np.argsort(dd, axis=1, kind="stable")
-        index[start : start + len(q)] = np.take_along_axis(part, order, axis=1)
-        dists[start : start + len(q)] = np.sqrt(np.maximum(np.take_along_axis(dd, order, axis=1), 0.0))
-    if exclude_self:
-        return dists[:, :-1], index[:, :-1]
+        dists[start : start + len(q)], index[start : start + len(q)] = _sorted_rows(d2, part, np.einsum("ij,ij->i", q, q))
     return dists, index
+
+
+def _knn_clustered(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None, *, n_sample: int = 4_096):
+    """Exact kNN that visits, per reference cluster, only the query cells it may serve.
+
+    1. The reference is cut into about ``n / CLUSTER_SIZE`` k-means clusters (a few Lloyd steps
+       on a sample; any clustering keeps the result exact, a good one makes it fast), each with
+       its centre and radius.
+    2. Each query cell's ``k``-th distance to a random sample of reference cells bounds its true
+       ``k``-th distance from above (``ub``).
+    3. A cluster whose centre is farther from the cell than ``ub`` plus its radius cannot hold
+       one of the cell's neighbours (triangle inequality) and is skipped; the clusters left are
+       compared exactly and merged into the running ``k`` best.
+    """
+    rng = np.random.default_rng(0)
+    n_ref, n_q = R.shape[0], Q.shape[0]
+    r2 = np.einsum("ij,ij->i", R, R)
+    q2 = np.einsum("ij,ij->i", Q, Q)
+
+    def sq_dist(A, a2, B, b2):
+        d2 = A @ B.T
+        d2 *= -2.0
+        d2 += a2[:, None]
+        d2 += b2[None, :]
+        return np.maximum(d2, 0.0, out=d2)
+
+    # 1. clusters
+    n_clusters = int(np.clip(n_ref // CLUSTER_SIZE, 2, 4_096))
+    fit = R[rng.choice(n_ref, min(n_ref, 20 * n_clusters), replace=False)]
+    centres = fit[rng.choice(len(fit), n_clusters, replace=False)].copy()
+    for _ in range(5):
+        c2 = np.einsum("ij,ij->i", centres, centres)
+        near = sq_dist(fit, np.einsum("ij,ij->i", fit, fit), centres, c2).argmin(axis=1)
+        counts = np.bincount(near, minlength=n_clusters)
+        sums = np.zeros_like(centres, dtype=np.float64)
+        np.add.at(sums, near, fit)
+        filled = counts > 0
+        centres[filled] = (sums[filled] / counts[filled, None]).astype(np.float32)
+    c2 = np.einsum("ij,ij->i", centres, centres)
+    label = np.empty(n_ref, dtype=np.int64)
+    to_centre = np.empty(n_ref, dtype=np.float32)
+    for start in range(0, n_ref, 20_000):
+        d2 = sq_dist(R[start : start + 20_000], r2[start : start + 20_000], centres, c2)
+        label[start : start + 20_000] = d2.argmin(axis=1)
+        to_centre[start : start + 20_000] = np.sqrt(d2[np.arange(len(d2)), label[start : start + 20_000]])
+    radius = np.zeros(n_clusters, dtype=np.float32)
+    np.maximum.at(radius, label, to_centre)
+    order = np.argsort(label, kind="stable")
+    bounds = np.searchsorted(label[order], np.arange(n_clusters + 1))
+    # 2. upper bounds of each query cell's k-th distance, from a sample of the reference
+    sample = np.sort(rng.choice(n_ref, min(n_ref, max(n_sample, 4 * k)), replace=False))
+    in_sample = np.full(n_ref, -1, dtype=np.int64)
+    in_sample[sample] = np.arange(len(sample))
+    ub = np.empty(n_q, dtype=np.float32)
+    to_centres = np.empty((n_q, n_clusters), dtype=np.float32)
+    for start in range(0, n_q, 8_192):
+        rows = slice(start, start + 8_192)
+        d2 = sq_dist(Q[rows], q2[rows], R[sample], r2[sample])
+        if exclude is not None:
+            ex = in_sample[exclude[rows]]
+            hit = np.flatnonzero(ex >= 0)
+            d2[hit, ex[hit]] = np.inf
+        ub[rows] = np.sqrt(np.partition(d2, k - 1, axis=1)[:, k - 1])
+        to_centres[rows] = np.sqrt(sq_dist(Q[rows], q2[rows], centres, c2))
+    slack = 1e-3 * (ub + 1.0)  # float32 rounding: visit a cluster in doubt
+    # 3. visit clusters, keep the k best per query cell (squared distances)
+    best_d = np.full((n_q, k), np.inf, dtype=np.float32)
+    best_i = np.full((n_q, k), -1, dtype=np.int64)
+    for c in range(n_clusters):
+        members = order[bounds[c] : bounds[c + 1]]
+        if not len(members):
+            continue
+        users = np.flatnonzero(to_centres[:, c] - radius[c] <= ub + slack)
+        if not len(users):
+            continue
+        d2 = sq_dist(Q[users], q2[users], R[members], r2[members])
+        if exclude is not None:
+            own = np.flatnonzero(label[exclude[users]] == c)
+            if len(own):
+                d2[own, np.searchsorted(members, exclude[users[own]])] = np.inf
+        cand_d = np.concatenate([best_d[users], d2], axis=1)
+        cand_i = np.concatenate([best_i[users], np.broadcast_to(members, d2.shape)], axis=1)
+        part = np.argpartition(cand_d, k - 1, axis=1)[:, :k]
+        best_d[users] = np.take_along_axis(cand_d, part, axis=1)
+        best_i[users] = np.take_along_axis(cand_i, part, axis=1)
+    order_k = np.argsort(best_d, axis=1, kind="stable")
+    return np.sqrt(np.take_along_axis(best_d, order_k, axis=1)), np.take_along_axis(best_i, order_k, axis=1)
 
 
 def vote(dist: np.ndarray, neighbour_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -583,7 +827,10 @@ class Transfer:
         Standardised log distance to the ``k`` reference neighbours (against the predicted
         label's reference scale, the query's median and spread); ``"far"`` above ``distance_cut``.
     reason
-        ``""``, ``"uncertain"`` or ``"far"`` per cell.
+        ``""``, ``"uncertain"``, ``"far"``, ``"markers"`` (the predicted label's marker genes are
+        not expressed) or ``"no_expression"`` per cell.
+    markers
+        Marker evidence for the predicted label (:func:`marker_evidence`; NaN where not checked).
     shift
         How much farther (>= 1, a factor) the typical query cell sits from the reference than the
         typical reference cell from its neighbours.
@@ -595,6 +842,7 @@ class Transfer:
     distance: np.ndarray
     reason: np.ndarray
     shift: float
+    markers: np.ndarray | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -609,6 +857,7 @@ class Transfer:
             "n_unassigned": int((self.labels == UNASSIGNED).sum()),
             "n_uncertain": int((self.reason == "uncertain").sum()),
             "n_far": int((self.reason == "far").sum()),
+            "n_markers": int((self.reason == "markers").sum()),
             "shift": round(float(self.shift), 4),
             "counts": dict(collections.Counter(self.labels.tolist()).most_common()),
         }
@@ -619,9 +868,11 @@ def transfer_labels(
     reference: Reference,
     *,
     query_residual: np.ndarray | None = None,
+    query_markers: np.ndarray | None = None,
     min_confidence: float = 0.5,
+    min_marker: float = 0.4,
     unassigned: bool = True,
-    chunk_size: int = 2_000,
+    chunk_size: int | None = None,
 ) -> Transfer:
     """kNN label transfer from a fitted :class:`Reference` with the ``unassigned`` rule.
 
@@ -634,8 +885,16 @@ def transfer_labels(
         residual=True)``); without it the neighbours' own are used (only on-axis distance counts).
     reference
         From :func:`fit_reference`.
+    query_markers
+        ``(n_cells, n_labels)`` :func:`marker_scores` of the query with ``reference.markers``;
+        without them the marker check is skipped.
     min_confidence
         Below this vote share a cell is ``"uncertain"`` (default 0.5: no majority).
+    min_marker
+        Below this :func:`marker_evidence` a cell is ``"markers"``: it does not express the
+        markers of the label it would get (40% of the way from the other cells to the
+        label's clearest cells; chosen on two benchmark pairs, see the module docstring).
+        ``0`` or less turns the check off.
     unassigned
         ``False`` keeps every vote's winner (``labels == predicted``); confidence and distance
         are still reported.
@@ -667,9 +926,14 @@ def transfer_labels(
     shift = float(np.exp(center - reference.distance_center))
     ratio = (log_ratio - center) / spread
     reason = np.full(len(predicted), "", dtype=object)
+    evidence = None
+    if query_markers is not None and reference.markers is not None:
+        evidence = marker_evidence(np.asarray(query_markers), predicted.astype(str), reference.markers)
     if unassigned:
         reason[confidence < min_confidence] = "uncertain"
         reason[(ratio > reference.distance_cut) & (reason == "")] = "far"
+        if evidence is not None and min_marker > 0:
+            reason[(np.nan_to_num(evidence, nan=np.inf) < min_marker) & (reason == "")] = "markers"
     labels = np.where(reason == "", predicted, UNASSIGNED).astype(object)
     return Transfer(
         labels=labels.astype(str),
@@ -678,8 +942,10 @@ def transfer_labels(
         distance=ratio.astype(np.float32),
         reason=reason.astype(str),
         shift=shift,
+        markers=None if evidence is None else evidence.astype(np.float32),
         params={"k": reference.k, "min_confidence": float(min_confidence), "distance_cut": reference.distance_cut,
-                "distance_quantile": reference.distance_quantile, "unassigned": bool(unassigned)},  # fmt: skip
+                "distance_quantile": reference.distance_quantile, "min_marker": float(min_marker),
+                "unassigned": bool(unassigned)},  # fmt: skip
     )
 
 
@@ -698,6 +964,8 @@ def map_arrays(
     k: int = 15,
     min_confidence: float = 0.5,
     distance_quantile: float = 0.99,
+    min_marker: float = 0.4,
+    n_markers: int = 10,
     unassigned: bool = True,
     scale: bool = False,
 ) -> tuple[Transfer, np.ndarray, Reference, GeneMatch]:
@@ -733,7 +1001,8 @@ def map_arrays(
         info = gene_embedding_info(emb)
     R = shared_counts(reference_X, match.reference_index, r_kind)
     ref = fit_reference(R, labels, E, kind="counts", n_top_genes=n_top_genes, n_comps=n_comps, k=k,
-                        distance_quantile=distance_quantile, gene_names=match.names, scale=scale)  # fmt: skip
+                        distance_quantile=distance_quantile, gene_names=match.names, scale=scale,
+                        n_markers=n_markers if min_marker > 0 else 0)  # fmt: skip
     ref.params["reference_kind"] = r_kind
     ref.params["gene_embeddings"] = info
     Q = shared_counts(query_X, match.query_index, q_kind)
@@ -744,7 +1013,9 @@ def map_arrays(
             f"(e.g. {', '.join(match.names[ref.projection.genes[:5]])}); check the gene names and that the query holds expression"
         )
     S, res = project_scores(ref.projection, Q, residual=True)
-    out = transfer_labels(S, ref, query_residual=res, min_confidence=min_confidence, unassigned=unassigned)
+    M = marker_scores(ref.markers, Q) if ref.markers is not None else None
+    out = transfer_labels(S, ref, query_residual=res, query_markers=M, min_confidence=min_confidence,
+                          min_marker=min_marker, unassigned=unassigned)  # fmt: skip
     if empty.any():  # no signal on the map's genes: nothing to vote on
         out.labels[empty] = UNASSIGNED
         out.reason[empty] = "no_expression"
@@ -757,14 +1028,18 @@ def map_arrays(
 __all__ = [
     "UNASSIGNED",
     "GeneMatch",
+    "Markers",
     "Reference",
     "Transfer",
     "check_labels",
     "expression_kind",
+    "fit_markers",
     "fit_reference",
     "full_distance",
     "knn",
     "map_arrays",
+    "marker_evidence",
+    "marker_scores",
     "match_genes",
     "project_scores",
     "shared_counts",

@@ -318,6 +318,7 @@ def fit_scaled(
     n_top_genes: int | None = 2000,
     n_comps: int = 50,
     max_value: float | None = None,
+    scale: bool = True,
     chunk_size: int = 5_000,
     show_progress: bool | None = None,
     where: str = "adata.X",
@@ -348,6 +349,10 @@ def fit_scaled(
         convention) gave equal or slightly lower k-means ARI / AMI and no better batch mixing, but
         better zero-shot annotation on the two pancreas sets
         (``benchmarks/results/quality_ablation.md``).
+    scale
+        Scale each gene to unit variance (GenePT-scaled). ``False``: principal axes of the
+        centred log-expression, as ``scanpy.tl.ingest`` (used by reference mapping,
+        :mod:`genept.cells.mapping`).
     chunk_size, show_progress, where
         Cells per block; progress bars (``None``: on a terminal); matrix name in errors.
 
@@ -404,7 +409,7 @@ def fit_scaled(
         e_mean = e1 / n_cells
         e_var = np.maximum(e2 / n_cells - e_mean**2, 0.0) * (n_cells / (n_cells - 1))
         genes = np.flatnonzero(seurat_hvg(e_mean, e_var, n_top_genes))
-    std = np.sqrt(var[genes])
+    std = np.sqrt(var[genes]) if scale else np.ones(len(genes))
     std[std == 0] = 1.0
     proj = ScaledProjection(
         genes=genes,

@@ -27,6 +27,9 @@ def add_reference_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--k", type=int, default=15, help="--reference: voting neighbours (default 15)")
     g.add_argument("--min-confidence", type=float, default=0.5,
                    help="--reference: unassigned below this share of the neighbours' votes (default 0.5)")  # fmt: skip
+    g.add_argument("--min-marker", type=float, default=0.4,
+                   help="--reference: unassigned when a cell's evidence for its label's marker genes is below this "
+                        "(0 = like the other cells, 1 = like the label's clearest cells; 0 turns the check off; default 0.4)")  # fmt: skip
     g.add_argument("--no-unassigned", action="store_true", help="--reference: always keep the vote's winner")
 
 
@@ -57,11 +60,11 @@ def annotate_from_reference(args: argparse.Namespace) -> int:
         layer=args.query_layer, use_raw=args.query_raw, reference_layer=args.reference_layer,
         reference_use_raw=args.reference_raw, query_species=args.query_species,
         reference_species=args.reference_species, k=args.k, min_confidence=args.min_confidence,
-        unassigned=not args.no_unassigned,
+        min_marker=args.min_marker, unassigned=not args.no_unassigned,
     )  # fmt: skip
     print(summary_text(query, key))
     write_h5ad(query, args.output)
-    print(f"wrote {args.output} (obs[{key + '_label'!r}], obs[{key + '_confidence'!r}], obsm[{'X_' + key!r}], uns[{key!r}])")
+    print(f"wrote {args.output} (obs[{key + '_label'!r}], obs[{key + '_confidence'!r}], obs[{key + '_reason'!r}], obsm[{'X_' + key!r}], uns[{key!r}])")
     return 0
 
 
@@ -75,7 +78,8 @@ def summary_text(adata, key: str) -> str:
         f"expression: query {e['query']}, reference {e['reference']}",
         f"reference: {r['n_cells']:,} cells, {len(r['classes'])} labels, leave-one-out accuracy {r['loo_accuracy']:.3f}; "
         f"map on {r['n_hvg']:,} genes, {r['n_comps']} axes",
-        f"query: {s['n_cells']:,} cells, {s['n_unassigned']:,} unassigned ({s['n_uncertain']:,} uncertain vote, {s['n_far']:,} far from the reference)",
+        f"query: {s['n_cells']:,} cells, {s['n_unassigned']:,} unassigned ({s['n_uncertain']:,} uncertain vote, {s['n_far']:,} far from "
+        f"the reference, {s.get('n_markers', 0):,} without their label's markers)",
     ]
     counts = adata.obs[f"{key}_label"].value_counts()
     conf = adata.obs.groupby(f"{key}_label", observed=True)[f"{key}_confidence"].median()

@@ -28,6 +28,7 @@ def map_to_reference(
     k: int = 15,
     min_confidence: float = 0.5,
     distance_quantile: float = 0.99,
+    min_marker: float = 0.4,
     unassigned: bool = True,
     embedding_key: str = "X_genept_scaled",
     copy: bool = False,
@@ -40,8 +41,10 @@ def map_to_reference(
     GenePT map (principal axes of the centred log-expression, isometric into the gene-text space) is
     fitted on the reference's shared genes and both datasets are placed with
     it; ``k`` reference neighbours vote (distance-weighted). A cell is ``"unassigned"`` when no
-    label has a majority of the votes or when it is far from the reference relative to the rest of
-    the query (a cut calibrated on the reference itself). See :mod:`genept.cells.mapping`.
+    label has a majority of the votes, when it is far from the reference relative to the rest of
+    the query (a cut calibrated on the reference itself), or when it does not express the marker
+    genes of the label it would get (how a cell type the reference lacks is caught). See
+    :mod:`genept.cells.mapping`.
 
     Parameters
     ----------
@@ -58,6 +61,8 @@ def map_to_reference(
         scores; the labels are the same either way.
     key_added
         Writes ``query.obs[key_added + "_label"]``, ``obs[key_added + "_confidence"]``,
+        ``obs[key_added + "_reason"]`` (why a cell is unassigned: ``"uncertain"``, ``"far"``,
+        ``"markers"``, ``"no_expression"``; empty when labelled),
         ``obsm["X_" + key_added]`` and ``uns[key_added]`` (``params``, gene match, summary).
     layer, use_raw
         Which query matrix to read (as every ``tl`` tool).
@@ -70,6 +75,10 @@ def map_to_reference(
     k, min_confidence, distance_quantile
         Voting neighbours; the vote share below which a cell is ``"unassigned"``; the quantile
         of the reference's own neighbour distances beyond which a cell is far.
+    min_marker
+        A cell whose evidence for its label's marker genes is below this is ``"unassigned"``
+        (0 = like the other query cells, 1 = like the label's clearest cells; ``0`` turns the
+        check off).
     unassigned
         ``False`` keeps every vote's winner.
     embedding_key
@@ -116,19 +125,21 @@ def map_to_reference(
     out, Y, ref, match = map_arrays(
         Xq, list(q_names), Xr, list(r_names), reference.obs[label].to_numpy(), gene_embeddings,
         query_species=query_species, reference_species=reference_species, n_top_genes=n_top_genes,
-        n_comps=n_comps, k=k, min_confidence=min_confidence, distance_quantile=distance_quantile, unassigned=unassigned,
+        n_comps=n_comps, k=k, min_confidence=min_confidence, distance_quantile=distance_quantile, min_marker=min_marker,
+        unassigned=unassigned,
     )  # fmt: skip
     import pandas as pd
 
     cats = [*ref.classes, *(["unassigned"] if (out.labels == "unassigned").any() else [])]
     query.obs[f"{key_added}_label"] = pd.Categorical(out.labels, categories=cats)
     query.obs[f"{key_added}_confidence"] = out.confidence
+    query.obs[f"{key_added}_reason"] = pd.Categorical(out.reason)
     query.obsm[f"X_{key_added}"] = Y
     params = {
         "label": label, "layer": layer, "use_raw": use_raw, "reference_layer": reference_layer,
         "reference_use_raw": reference_use_raw, "query_species": query_species, "reference_species": reference_species,
         "n_top_genes": n_top_genes, "n_comps": n_comps, "k": k, "min_confidence": min_confidence,
-        "distance_quantile": distance_quantile, "unassigned": unassigned,
+        "distance_quantile": distance_quantile, "min_marker": min_marker, "unassigned": unassigned,
     }  # fmt: skip
     store(
         query, key_added, params,
@@ -137,6 +148,7 @@ def map_to_reference(
         reference={"n_cells": int(len(ref.labels)), "classes": ref.classes, "loo_accuracy": round(ref.loo_accuracy, 4),
                    "distance_cut": round(ref.distance_cut, 4), "n_hvg": int(len(ref.projection.genes)), "n_comps": ref.projection.n_comps},
         summary=out.summary(),
+        markers=ref.markers.to_dict(match.names) if ref.markers is not None else {},
         embedding={"obsm": f"X_{key_added}", "space": "gene-text (GenePT map of the reference)" if gene_embeddings is not None
                    else "principal-axis scores of the reference (pass gene_embeddings for gene-text coordinates)",
                    "encoder": encoders.get("used", "")},
