@@ -148,7 +148,7 @@ def test_annotate_labels_file_and_marker_genes(files, tmp_path, capsys):
     d = ad.read_h5ad(tmp_path / "d.h5ad")
     assert (d.obs["genept_zero_shot"].astype(str) == d.obs["cell_type"]).all()
     params = d.uns["genept_zero_shot"]["params"]
-    assert params["refine"] == 1 and params["smooth"] == 15 and params["markers"]
+    assert params["refine"] == 0 and params["smooth"] == 10 and params["markers"]
     rc = main(["annotate", str(files / "cells.h5ad"), "--labels-file", str(labels), "--labels", "a: x", "b: y", "-o", str(out)])
     assert rc == 2 and "not both" in capsys.readouterr().err
     rc = main(["annotate", str(files / "cells.h5ad"), "--labels-file", str(tmp_path / "none.tsv"), "-o", str(out)])

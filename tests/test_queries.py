@@ -277,7 +277,7 @@ def test_zero_shot_records_params_and_survives_h5ad(themed, enc, tmp_path):
     entry = a.uns["genept_zero_shot"]
     assert entry["params"] == {
         "method": "embedding", "min_margin": 0.01, "min_score": "", "basis": "X_genept_scaled", "center": True,
-        "encoder": enc.identity, "markers": True, "marker_weight": 1.0, "smooth": 15, "refine": 1,
+        "encoder": enc.identity, "markers": True, "marker_weight": 3.0, "smooth": 10, "refine": 0,
     }  # fmt: skip
     assert all(len(v) == 0 for v in entry["marker_genes"].values())  # these descriptions name no gene
     assert entry["labels"].tolist() == list(LABELS) and "genept_version" in entry

@@ -14,7 +14,7 @@ from genept.embeddings import GeneEmbeddings
 from genept.encoders import get_encoder
 from genept.genes.ids import GeneResolver
 from genept.text import UNASSIGNED, text_scores
-from genept.text.calibration import refine_prototypes, standardize
+from genept.text.calibration import cell_neighbors, refine_prototypes, smooth_scores, standardize
 from genept.text.labels import read_label_file
 from genept.text.markers import marker_gene_sets, marker_scores, symbol_candidates
 from genept.tl import zero_shot_annotate
@@ -178,6 +178,24 @@ def test_refine_fixes_a_label_that_attracts_another_group():
         refine_prototypes(cells[:5], S)
 
 
+def test_smoothing_fixes_cells_with_misleading_own_scores():
+    rng = np.random.default_rng(1)
+    centres = np.eye(3, 16, dtype=np.float32) * 3
+    cells = np.repeat(centres, 30, axis=0) + rng.normal(0, 0.5, size=(90, 16)).astype(np.float32)
+    truth = np.repeat([0, 1, 2], 30)
+    S = np.eye(3)[truth] + rng.normal(0, 0.1, size=(90, 3))
+    wrong = rng.choice(90, size=9, replace=False)  # a tenth of the cells point at the next type
+    S[wrong] = np.eye(3)[(truth[wrong] + 1) % 3]
+    assert (S.argmax(axis=1) == truth).mean() == pytest.approx(81 / 90)
+    assert (smooth_scores(cells, S, n_neighbors=10).argmax(axis=1) == truth).all()
+    np.testing.assert_array_equal(smooth_scores(cells, S, n_neighbors=1), S.astype(np.float32))
+    nn = cell_neighbors(cells, 10)
+    assert nn.shape == (90, 10) and (nn[:, 0] == np.arange(90)).all()
+    assert (truth[nn] == truth[:, None]).mean() > 0.95  # neighbours are (almost all) of the same type
+    with pytest.raises(ValueError, match="n_neighbors"):
+        smooth_scores(cells, S, n_neighbors=0)
+
+
 def test_standardize_one_scale_for_the_matrix():
     S = np.array([[0.1, 0.3], [0.2, np.nan]])
     Z = standardize(S)
@@ -247,7 +265,7 @@ def test_new_default_beats_the_old_one_on_a_planted_example(planted, basis):
     info = new.uns["genept_zero_shot"]
     assert {k: v.tolist() for k, v in info["marker_genes"].items()} == {k: list(v) for k, v in TYPES.items()}
     p = info["params"]
-    assert p["markers"] is True and p["marker_weight"] == 1.0 and p["smooth"] == 15 and p["refine"] == 1 and p["basis"] == basis
+    assert p["markers"] is True and p["marker_weight"] == 3.0 and p["smooth"] == 10 and p["refine"] == 0 and p["basis"] == basis
     assert p["lognormalized"] is True and p["expression"] == "adata.X"
     assert (new.X != adata.X).nnz == 0  # counts normalised on a copy
 
@@ -289,3 +307,24 @@ def test_without_named_genes_or_expression_only_the_text_counts(planted):
     no_x.uns["X_genept_scaled"] = adata.uns["X_genept_scaled"]
     zero_shot_annotate(no_x, plain, encoder=enc)  # no expression: markers are skipped, text scores only
     assert no_x.obs["genept_zero_shot"].isin([*plain, UNASSIGNED]).all()
+
+
+def test_marker_scores_on_counts_match_the_normalised_matrix(planted):
+    import scanpy as sc
+
+    adata, enc, labels = planted
+    lognorm = adata.copy()
+    sc.pp.normalize_total(lognorm, target_sum=1e4)
+    sc.pp.log1p(lognorm)
+    sets = {k: list(v) for k, v in TYPES.items()}
+    a = marker_scores(adata.X, adata.var_names, sets, normalize_counts=True)
+    b = marker_scores(lognorm.X, adata.var_names, sets)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # the tool: counts in X (normalised on the marker columns) or a log-normalised layer give the same scores
+    adata2 = adata.copy()
+    adata2.layers["log"] = lognorm.X
+    x = zero_shot_annotate(adata2, labels, method="markers", copy=True)
+    y = zero_shot_annotate(adata2, labels, method="markers", layer="log", copy=True)
+    np.testing.assert_allclose(x.obsm["genept_zero_shot_scores"], y.obsm["genept_zero_shot_scores"], rtol=1e-4, atol=1e-5)
+    assert x.uns["genept_zero_shot"]["params"]["lognormalized"] is True
+    assert y.uns["genept_zero_shot"]["params"]["lognormalized"] is False

@@ -207,11 +207,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "markers: only the marker genes named in the descriptions")  # fmt: skip
     p.add_argument("--no-markers", action="store_true",
                    help="do not add the expression of marker genes named in the descriptions (e.g. 'expresses INS, IAPP')")
-    p.add_argument("--marker-weight", type=float, default=1.0, help="weight of the marker-gene score against the text score (default 1)")
-    p.add_argument("--smooth", type=int, default=15,
-                   help="average each cell's scores with its nearest cells in the cell embeddings: cells averaged (default 15; 0: none)")
-    p.add_argument("--refine", type=int, default=1,
-                   help="prototype re-scoring rounds in the cell embeddings (default 1; 0: none). "
+    p.add_argument("--marker-weight", type=float, default=3.0, help="weight of the marker-gene score against the text score (default 3)")
+    p.add_argument("--smooth", type=int, default=10,
+                   help="average each cell's scores with its nearest cells in the cell embeddings: cells averaged (default 10; 0: none)")
+    p.add_argument("--refine", type=int, default=0,
+                   help="prototype re-scoring rounds in the cell embeddings (default 0: none). "
                         "--no-markers --smooth 0 --refine 0 is the scoring of genept 0.2")  # fmt: skip
     p.add_argument("--n-genes", type=int, default=10, help="--method genes: genes per label (default 10)")
     p.add_argument("--species", choices=["auto", "human", "mouse"], default="auto",

@@ -204,7 +204,9 @@ def marker_gene_sets(
     return sets, notes
 
 
-def marker_scores(X: Any, var_names: Sequence[str], gene_sets: Mapping[str, Sequence[str]]) -> np.ndarray:
+def marker_scores(
+    X: Any, var_names: Sequence[str], gene_sets: Mapping[str, Sequence[str]], *, normalize_counts: bool = False
+) -> np.ndarray:
     """Each set's mean standardised expression per cell: ``(n_cells, n_sets)`` float32.
 
     Every gene of a set is standardised across cells (mean 0, standard deviation 1; a gene
@@ -213,11 +215,15 @@ def marker_scores(X: Any, var_names: Sequence[str], gene_sets: Mapping[str, Sequ
     Parameters
     ----------
     X
-        Cells x genes, log-normalised (dense, sparse or backed rows are read column-wise).
+        Cells x genes, log-normalised, or raw counts with ``normalize_counts`` (dense or sparse).
     var_names
         Gene names of ``X``'s columns.
     gene_sets
         Set name -> genes (names in ``var_names``; others are ignored).
+    normalize_counts
+        ``X`` holds counts: score ``log1p`` of counts per 10,000 (each cell's total over all
+        genes), as ``scanpy.pp.normalize_total`` + ``log1p`` would, computed on the marker
+        columns only (no copy of ``X``).
 
     Examples
     --------
@@ -225,6 +231,8 @@ def marker_scores(X: Any, var_names: Sequence[str], gene_sets: Mapping[str, Sequ
     >>> X = np.array([[5, 0, 1], [0, 4, 1], [0, 5, 1]], dtype=np.float32)
     >>> marker_scores(X, ["INS", "GCG", "ACTB"], {"beta": ["INS"], "alpha": ["GCG", "ACTB"], "none": []}).round(2).tolist()
     [[1.41, -0.7, nan], [-0.71, 0.3, nan], [-0.71, 0.4, nan]]
+    >>> bool(marker_scores(X, ["INS", "GCG", "ACTB"], {"beta": ["INS"]}, normalize_counts=True)[0, 0] > 1)
+    True
     """
     var = {str(v): i for i, v in enumerate(var_names)}
     cols = sorted({var[g] for genes in gene_sets.values() for g in genes if g in var})
@@ -235,6 +243,9 @@ def marker_scores(X: Any, var_names: Sequence[str], gene_sets: Mapping[str, Sequ
     sub = X[:, cols]
     sub = sub.toarray() if hasattr(sub, "toarray") else np.asarray(sub)
     sub = sub.astype(np.float64)
+    if normalize_counts:
+        total = np.asarray(X.sum(axis=1), dtype=np.float64).reshape(-1, 1)
+        sub = np.log1p(sub / np.where(total > 0, total, 1.0) * 1e4)
     sd = sub.std(axis=0)
     Z = (sub - sub.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     where = {c: j for j, c in enumerate(cols)}

@@ -165,9 +165,9 @@ def zero_shot_annotate(
     encoder: str | Encoder | None = None,
     center: bool = True,
     markers: bool = True,
-    marker_weight: float = 1.0,
-    smooth: int = 15,
-    refine: int = 1,
+    marker_weight: float = 3.0,
+    smooth: int = 10,
+    refine: int = 0,
     gene_embeddings: GeneEmbeddings | str | os.PathLike | None = None,
     n_genes: int = 10,
     layer: str | None = None,
@@ -207,12 +207,11 @@ def zero_shot_annotate(
        changes when no description names a gene of the dataset.
     3. **Calibration by the cells** (no label used), in ``obsm[basis]``: ``smooth`` averages each
        cell's scores with those of its nearest cells (:func:`genept.text.calibration.smooth_scores`),
-       so a cell with weak own evidence takes that of cells like it; then ``refine`` rounds of
-       prototype re-scoring: each label's prototype is the mean embedding of the cells that chose
-       it most confidently, and every cell is re-scored by its cosine with the prototypes
-       (:func:`genept.text.calibration.refine_prototypes`): the text says which group of cells
-       a label means, the cells say where that group ends. Skipped for ``"genes"`` and
-       ``"markers"`` when ``obsm[basis]`` is absent.
+       so a cell with weak own evidence takes that of cells like it. Optionally (``refine``,
+       off by default) rounds of prototype re-scoring: each label's prototype is the mean
+       embedding of the cells that chose it most confidently, and every cell is re-scored by
+       its cosine with the prototypes (:func:`genept.text.calibration.refine_prototypes`).
+       Skipped for ``"genes"`` and ``"markers"`` when ``obsm[basis]`` is absent.
 
     Measured on three labelled sets (``benchmarks/results/zero_shot.md``, with majority-class and
     shuffled-description controls). ``markers=False, smooth=0, refine=0`` is the scoring of genept 0.2.
@@ -253,14 +252,17 @@ def zero_shot_annotate(
     markers
         Add the score of the marker genes named in the descriptions (default ``True``).
     marker_weight
-        Weight of the standardised marker score against the standardised text score.
+        Weight of the standardised marker score against the standardised text score (default
+        ``3``: named markers are the more direct evidence; chosen on Baron human, see the
+        benchmark).
     smooth
         Cells whose scores are averaged, each cell and its nearest neighbours in
-        ``obsm[basis]`` (default ``15``; ``0`` or ``1``: no smoothing). Exact neighbours up to
-        50,000 cells, approximate (pynndescent) above.
+        ``obsm[basis]`` (default ``10``; ``0`` or ``1``: no smoothing). Exact neighbours up to
+        50,000 cells, approximate (pynndescent) above. A type with fewer cells than this
+        borrows evidence from its neighbours' types; lower it for very rare types.
     refine
-        Rounds of prototype re-scoring in ``obsm[basis]`` after smoothing (default ``1``;
-        ``0``: none).
+        Rounds of prototype re-scoring in ``obsm[basis]`` after smoothing (default ``0``: it
+        did not help after smoothing in the benchmark).
     gene_embeddings
         ``"genes"``: a :class:`~genept.GeneEmbeddings` or the path of one.
     n_genes
@@ -276,9 +278,10 @@ def zero_shot_annotate(
         the text and to the gene embeddings (mouse genes through human orthologs).
     min_margin
         Unassigned when the best score exceeds the second best by less than this, in the
-        units of ``obsm[f"{key_added}_scores"]``: cosine with the prototypes when ``refine``;
-        otherwise the (smoothed) text score (cosine, or expression units for ``"genes"``), or standard
-        deviations when marker scores were added. With ``0`` (default) every cell with a score
+        units of ``obsm[f"{key_added}_scores"]``: standard deviations of the combined score
+        when marker genes were scored (the default with named markers); otherwise the text
+        score (cosine, or expression units for ``"genes"``); cosine with the prototypes when
+        ``refine``. Smoothing averages the scores and keeps their units. With ``0`` (default) every cell with a score
         gets a label; an exact tie goes to the earlier label. Any ``min_margin > 0`` leaves
         ties unassigned.
     min_score
@@ -321,6 +324,7 @@ def zero_shot_annotate(
     >>> {k: v.tolist() for k, v in adata.uns["genept_zero_shot"]["marker_genes"].items()}
     {'beta': ['INS'], 'alpha': ['GCG']}
     """
+    from genept.cells.validation import looks_like_counts
     from genept.text.calibration import refine_prototypes, smooth_scores, standardize
     from genept.text.markers import marker_gene_sets, marker_scores
     from genept.text.scores import UNASSIGNED, assign_labels, label_margins, label_texts, query_encoder, text_scores
@@ -359,8 +363,13 @@ def zero_shot_annotate(
                 "name markers in the descriptions or use method='embedding'"
             )
     normalized = False
-    if X is not None and (method == "genes" or any(sets.values())):
+    if method == "genes":
         X, normalized = scoring_matrix(X, counts)
+    elif any(sets.values()):
+        if counts not in ("warn", "normalize"):
+            raise ValueError(f"counts must be 'warn' or 'normalize', not {counts!r}")
+        # Marker genes alone: normalise their columns by each cell's total, no copy of the matrix.
+        normalized = counts == "normalize" and looks_like_counts(X)
     S: np.ndarray | None = None
     if method == "embedding":
         C = _cells(adata, basis)
@@ -383,7 +392,8 @@ def zero_shot_annotate(
     if method == "genes" or has_markers:  # the expression was read: say which and how
         params.update(layer=layer, use_raw=bool(use_raw), expression=where, counts=counts, lognormalized=normalized, species=species)
     if has_markers:
-        M = marker_scores(X, list(var_names), sets)
+        # method="genes" scored an already normalised copy; otherwise the marker columns are normalised here
+        M = marker_scores(X, list(var_names), sets, normalize_counts=normalized and method != "genes")
         S = M if S is None else standardize(S) + float(marker_weight) * np.nan_to_num(standardize(M), nan=0.0)
     params.update(markers=bool(use_markers), marker_weight=float(marker_weight))
     extra["marker_genes"] = {n: np.asarray(sets[n], dtype=str) for n in names}
