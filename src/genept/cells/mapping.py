@@ -641,17 +641,17 @@ def knn(
     exclude: np.ndarray | None = None,
     chunk_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact Euclidean ``k`` nearest neighbours (float32).
+    """Euclidean ``k`` nearest neighbours (float32).
 
     With ``exclude_self`` (query is the reference) each cell's own row is dropped and ``k - 1``
     neighbours are returned. ``exclude`` gives, per query row, one reference row it may not
     take (leave-one-out on a subset of the reference).
 
-    Small problems compare every pair by blocked matrix products. Large ones (more than
-    ``BRUTE_FORCE_PAIRS`` pairs) first group the reference into k-means clusters and skip, for
-    each query cell, every cluster that cannot hold one of its ``k`` nearest (the triangle
-    inequality against an upper bound on the ``k``-th distance): the same neighbours, a fraction
-    of the products (see :func:`_knn_clustered`).
+    Up to :data:`BRUTE_FORCE_PAIRS` query x reference pairs every pair is compared (blocked
+    matrix products): exact. Beyond, the reference is grouped into k-means clusters and each
+    query cell is compared with the cells of its nearest clusters only (an inverted file, as
+    vector search libraries do; :func:`_knn_ivf`): 8 times fewer products, and neighbours that
+    can differ from the exact ones (measured in ``benchmarks/results/reference_mapping.md``).
 
     Examples
     --------
@@ -666,8 +666,8 @@ def knn(
         exclude = np.arange(Q.shape[0])
     if exclude is not None:
         exclude = np.asarray(exclude, dtype=np.int64)
-    if float(Q.shape[0]) * R.shape[0] > BRUTE_FORCE_PAIRS and R.shape[0] >= 20 * CLUSTER_SIZE:
-        dists, index = _knn_clustered(Q, R, k, exclude)
+    if float(Q.shape[0]) * R.shape[0] > BRUTE_FORCE_PAIRS and R.shape[0] > 100 * k:
+        dists, index = _knn_ivf(Q, R, k, exclude)
     else:
         dists, index = _knn_brute(Q, R, k, exclude, chunk_size)
     if exclude_self:
@@ -675,11 +675,11 @@ def knn(
     return dists, index
 
 
-BRUTE_FORCE_PAIRS = 2e9
-"""Above this many query x reference pairs :func:`knn` prunes with clusters instead of comparing all."""
+BRUTE_FORCE_PAIRS = 5e8
+"""Above this many query x reference pairs (e.g. 22,000 x 22,000 cells) :func:`knn` searches clusters."""
 
-CLUSTER_SIZE = 200
-"""Reference cells per k-means cluster in :func:`_knn_clustered`."""
+PROBE_SHARE = 0.125
+"""Share of the reference's cells (by nearest clusters) each query cell is compared with in the cluster search."""
 
 
 def _sorted_rows(d2: np.ndarray, part: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -706,17 +706,14 @@ def _knn_brute(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None,
     return dists, index
 
 
-def _knn_clustered(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None, *, n_sample: int = 4_096):
-    """Exact kNN that visits, per reference cluster, only the query cells it may serve.
+def _knn_ivf(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None):
+    """Inverted-file kNN: each query cell is compared with the reference cells of its nearest clusters only.
 
-    1. The reference is cut into about ``n / CLUSTER_SIZE`` k-means clusters (a few Lloyd steps
-       on a sample; any clustering keeps the result exact, a good one makes it fast), each with
-       its centre and radius.
-    2. Each query cell's ``k``-th distance to a random sample of reference cells bounds its true
-       ``k``-th distance from above (``ub``).
-    3. A cluster whose centre is farther from the cell than ``ub`` plus its radius cannot hold
-       one of the cell's neighbours (triangle inequality) and is skipped; the clusters left are
-       compared exactly and merged into the running ``k`` best.
+    The reference is cut into about ``2 sqrt(n)`` k-means clusters (a few Lloyd steps on a
+    sample). Each query cell is compared with the cells of the clusters nearest to its own
+    nearest centre, up to :data:`PROBE_SHARE` of the reference, and keeps the ``k`` nearest among
+    them. Neighbours it misses lie in clusters centred away from it; how often the vote changes
+    is measured in ``benchmarks/results/reference_mapping.md``.
     """
     rng = np.random.default_rng(0)
     n_ref, n_q = R.shape[0], Q.shape[0]
@@ -728,69 +725,52 @@ def _knn_clustered(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | N
         d2 *= -2.0
         d2 += a2[:, None]
         d2 += b2[None, :]
-        return np.maximum(d2, 0.0, out=d2)
+        return d2
 
-    # 1. clusters
-    n_clusters = int(np.clip(n_ref // CLUSTER_SIZE, 2, 4_096))
-    fit = R[rng.choice(n_ref, min(n_ref, 20 * n_clusters), replace=False)]
+    n_clusters = int(np.clip(2 * np.sqrt(n_ref), 16, 4_096))
+    fit = R[rng.choice(n_ref, min(n_ref, 50 * n_clusters), replace=False)]
+    f2 = np.einsum("ij,ij->i", fit, fit)
     centres = fit[rng.choice(len(fit), n_clusters, replace=False)].copy()
-    for _ in range(5):
-        c2 = np.einsum("ij,ij->i", centres, centres)
-        near = sq_dist(fit, np.einsum("ij,ij->i", fit, fit), centres, c2).argmin(axis=1)
+    for _ in range(6):
+        near = sq_dist(fit, f2, centres, np.einsum("ij,ij->i", centres, centres)).argmin(axis=1)
         counts = np.bincount(near, minlength=n_clusters)
-        sums = np.zeros_like(centres, dtype=np.float64)
-        np.add.at(sums, near, fit)
+        sums = sp.csr_matrix((np.ones(len(near), dtype=np.float32), (near, np.arange(len(near)))), shape=(n_clusters, len(fit))) @ fit
         filled = counts > 0
-        centres[filled] = (sums[filled] / counts[filled, None]).astype(np.float32)
+        centres[filled] = sums[filled] / counts[filled, None]
     c2 = np.einsum("ij,ij->i", centres, centres)
-    label = np.empty(n_ref, dtype=np.int64)
-    to_centre = np.empty(n_ref, dtype=np.float32)
-    for start in range(0, n_ref, 20_000):
-        d2 = sq_dist(R[start : start + 20_000], r2[start : start + 20_000], centres, c2)
-        label[start : start + 20_000] = d2.argmin(axis=1)
-        to_centre[start : start + 20_000] = np.sqrt(d2[np.arange(len(d2)), label[start : start + 20_000]])
-    radius = np.zeros(n_clusters, dtype=np.float32)
-    np.maximum.at(radius, label, to_centre)
+    nearest = lambda A, a2: np.concatenate([sq_dist(A[s : s + 20_000], a2[s : s + 20_000], centres, c2).argmin(axis=1)
+                                            for s in range(0, A.shape[0], 20_000)])  # fmt: skip
+    label = nearest(R, r2)
     order = np.argsort(label, kind="stable")
     bounds = np.searchsorted(label[order], np.arange(n_clusters + 1))
-    # 2. upper bounds of each query cell's k-th distance, from a sample of the reference
-    sample = np.sort(rng.choice(n_ref, min(n_ref, max(n_sample, 4 * k)), replace=False))
-    in_sample = np.full(n_ref, -1, dtype=np.int64)
-    in_sample[sample] = np.arange(len(sample))
-    ub = np.empty(n_q, dtype=np.float32)
-    to_centres = np.empty((n_q, n_clusters), dtype=np.float32)
-    for start in range(0, n_q, 8_192):
-        rows = slice(start, start + 8_192)
-        d2 = sq_dist(Q[rows], q2[rows], R[sample], r2[sample])
+    sizes = np.diff(bounds)
+    # Query cells are grouped by their nearest centre; a group visits the clusters nearest to that
+    # centre until they hold PROBE_SHARE of the reference (one product and one partition per group).
+    q_label = nearest(Q, q2)
+    between = sq_dist(centres, c2, centres, c2)
+    need = max(PROBE_SHARE * n_ref, 4 * k)
+    q_order = np.argsort(q_label, kind="stable")
+    q_bounds = np.searchsorted(q_label[q_order], np.arange(n_clusters + 1))
+    where = np.full(n_ref, -1, dtype=np.int64)
+    dists = np.empty((n_q, k), dtype=np.float32)
+    index = np.empty((n_q, k), dtype=np.int64)
+    for c in np.flatnonzero(np.diff(q_bounds)):
+        users = q_order[q_bounds[c] : q_bounds[c + 1]]
+        ranked = np.argsort(between[c], kind="stable")
+        probe = ranked[: int(np.searchsorted(np.cumsum(sizes[ranked]), need)) + 1]
+        cand = np.concatenate([order[bounds[p] : bounds[p + 1]] for p in probe])
+        d2 = sq_dist(Q[users], np.zeros(len(users), dtype=np.float32), R[cand], r2[cand])
         if exclude is not None:
-            ex = in_sample[exclude[rows]]
-            hit = np.flatnonzero(ex >= 0)
-            d2[hit, ex[hit]] = np.inf
-        ub[rows] = np.sqrt(np.partition(d2, k - 1, axis=1)[:, k - 1])
-        to_centres[rows] = np.sqrt(sq_dist(Q[rows], q2[rows], centres, c2))
-    slack = 1e-3 * (ub + 1.0)  # float32 rounding: visit a cluster in doubt
-    # 3. visit clusters, keep the k best per query cell (squared distances)
-    best_d = np.full((n_q, k), np.inf, dtype=np.float32)
-    best_i = np.full((n_q, k), -1, dtype=np.int64)
-    for c in range(n_clusters):
-        members = order[bounds[c] : bounds[c + 1]]
-        if not len(members):
-            continue
-        users = np.flatnonzero(to_centres[:, c] - radius[c] <= ub + slack)
-        if not len(users):
-            continue
-        d2 = sq_dist(Q[users], q2[users], R[members], r2[members])
-        if exclude is not None:
-            own = np.flatnonzero(label[exclude[users]] == c)
-            if len(own):
-                d2[own, np.searchsorted(members, exclude[users[own]])] = np.inf
-        cand_d = np.concatenate([best_d[users], d2], axis=1)
-        cand_i = np.concatenate([best_i[users], np.broadcast_to(members, d2.shape)], axis=1)
-        part = np.argpartition(cand_d, k - 1, axis=1)[:, :k]
-        best_d[users] = np.take_along_axis(cand_d, part, axis=1)
-        best_i[users] = np.take_along_axis(cand_i, part, axis=1)
-    order_k = np.argsort(best_d, axis=1, kind="stable")
-    return np.sqrt(np.take_along_axis(best_d, order_k, axis=1)), np.take_along_axis(best_i, order_k, axis=1)
+            where[cand] = np.arange(len(cand))
+            col = where[exclude[users]]
+            hit = np.flatnonzero(col >= 0)
+            d2[hit, col[hit]] = np.inf
+            where[cand] = -1
+        kk = min(k, len(cand))
+        part = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
+        d_u, i_u = _sorted_rows(d2, part, q2[users])
+        dists[users], index[users] = d_u, cand[i_u]
+    return dists, index
 
 
 def vote(dist: np.ndarray, neighbour_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
