@@ -295,3 +295,20 @@ def test_cli_annotate_with_reference(tmp_path, capsys):
     assert main(["annotate", str(tmp_path / "query.h5ad"), "--reference", str(tmp_path / "ref.h5ad"), "-o", str(tmp_path / "o2.h5ad")]) != 0
     assert "--label" in capsys.readouterr().err
     assert (tmp_path / "query.h5ad").read_bytes() == before
+
+
+def test_cluster_search_finds_nearly_the_exact_neighbours_and_respects_exclusions():
+    from genept.cells.mapping import _knn_brute, _knn_ivf
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((8, 20)) * 4
+    R = (centres[rng.integers(0, 8, 6000)] + rng.standard_normal((6000, 20))).astype(np.float32)
+    Q = (centres[rng.integers(0, 8, 500)] + rng.standard_normal((500, 20))).astype(np.float32)
+    d_exact, i_exact = _knn_brute(Q, R, 15, None, None)
+    d, i = _knn_ivf(Q, R, 15, None)
+    recall = np.mean([len(set(a) & set(b)) / 15 for a, b in zip(i, i_exact, strict=True)])
+    assert recall > 0.95
+    assert (np.diff(d, axis=1) >= 0).all() and (d >= d_exact - 1e-4).all()  # sorted; never nearer than exact
+    ex = i_exact[:, 0]  # forbid each cell's nearest neighbour
+    _, i_ex = _knn_ivf(Q, R, 15, ex)
+    assert not (i_ex == ex[:, None]).any()
