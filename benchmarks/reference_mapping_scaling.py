@@ -8,7 +8,8 @@ placement differs:
 - scaled to unit variance with the reference's means and sds (GenePT-scaled's own map,
   ``scale=True``);
 - scaled, with the query's own means and sds (removes a gene-wise shift that moves every query
-  cell, but also real differences when the datasets hold types in different proportions).
+  cell, but also real differences when the datasets hold types in different proportions);
+- centred with the query's own means (the same, without the scaling).
 
 Usage::
 
@@ -33,16 +34,18 @@ def run(ref, qry, mode: str):
     m = M.match_genes(qry.names, ref.names, query_species=qry.species, reference_species=ref.species)
     R = M.shared_counts(ref.X, m.reference_index, M.expression_kind(ref.X))
     Q = M.shared_counts(qry.X, m.query_index, M.expression_kind(qry.X))
-    r = M.fit_reference(R, ref.labels, None, kind="counts", scale=mode != "centred")
+    r = M.fit_reference(R, ref.labels, None, kind="counts", scale=mode in ("scaled", "self"))
     proj = r.projection
-    if mode == "self":
+    if mode in ("self", "centred-self"):
         proj = copy.copy(proj)
         T = transform_block(Q, proj.transform)[:, proj.genes].toarray()
-        sd = T.std(0, ddof=1)
-        sd[sd == 0] = 1
-        proj.mean, proj.std = T.mean(0).astype(np.float32), sd.astype(np.float32)
+        proj.mean = T.mean(0).astype(np.float32)
+        if mode == "self":
+            sd = T.std(0, ddof=1)
+            sd[sd == 0] = 1
+            proj.std = sd.astype(np.float32)
     S, res = M.project_scores(proj, Q, residual=True)
-    return M.transfer_labels(S, r, query_residual=res)
+    return M.transfer_labels(S, r, query_residual=res, query_markers=M.marker_scores(r.markers, Q))
 
 
 def main() -> int:
@@ -52,11 +55,12 @@ def main() -> int:
     print("|---|---|---|---|---|---|")
     for ref, qry in rm.load_pairs():
         classes = set(np.asarray(ref.labels, str))
-        for mode in ("centred", "scaled", "self"):
+        for mode in ("centred", "scaled", "self", "centred-self"):
             out = run(ref, qry, mode)
             f = rm.score(out.predicted, qry.labels, classes)
             g = rm.score(out.labels, qry.labels, classes)
-            who = {"centred": "centred, reference means (default)", "scaled": "scaled, reference means/sds", "self": "scaled, query's own means/sds"}[mode]
+            who = {"centred": "centred, reference means (default)", "scaled": "scaled, reference means/sds",
+                   "self": "scaled, query's own means/sds", "centred-self": "centred, query's own means"}[mode]  # fmt: skip
             print(f"| {ref.name} -> {qry.name} | {who} | {f['f1']:.3f} | {f['acc']:.3f} | {g['f1']:.3f} | {g['unassigned_known']:.3f} |", flush=True)
     return 0
 

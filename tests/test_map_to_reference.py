@@ -312,3 +312,16 @@ def test_cluster_search_finds_nearly_the_exact_neighbours_and_respects_exclusion
     ex = i_exact[:, 0]  # forbid each cell's nearest neighbour
     _, i_ex = _knn_ivf(Q, R, 15, ex)
     assert not (i_ex == ex[:, None]).any()
+
+
+def test_query_centred_on_its_own_means():
+    R, yr = _world(seed=0)
+    Q, yq = _world(seed=1, n_per_type=30)
+    names = [f"G{i}" for i in range(40)]
+    out, Y, _, _ = map_arrays(Q, names, R, names, yr, n_comps=10, k=10, center="query")
+    assert np.abs(Y.mean(axis=0)).max() < 1e-3  # the query's own mean sits at the origin of the scores
+    assert out.params["center"] == "query" and _acc(out.predicted, yq) > 0.95
+    _, Y_ref, _, _ = map_arrays(Q, names, R, names, yr, n_comps=10, k=10)
+    assert np.abs(Y_ref.mean(axis=0)).max() > 1e-3
+    with pytest.raises(ValueError, match="center must be"):
+        map_arrays(Q, names, R, names, yr, n_comps=10, k=10, center="both")

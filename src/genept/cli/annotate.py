@@ -30,6 +30,9 @@ def add_reference_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-marker", type=float, default=0.4,
                    help="--reference: unassigned when a cell's evidence for its label's marker genes is below this "
                         "(0 = like the other cells, 1 = like the label's clearest cells; 0 turns the check off; default 0.4)")  # fmt: skip
+    g.add_argument("--center", choices=["reference", "query"], default="reference",
+                   help="--reference: centre the query on the reference's gene means (default) or on its own, as "
+                        "scanpy.tl.ingest does (removes an offset between two studies; assumes similar proportions of types)")  # fmt: skip
     g.add_argument("--no-unassigned", action="store_true", help="--reference: always keep the vote's winner")
 
 
@@ -60,7 +63,7 @@ def annotate_from_reference(args: argparse.Namespace) -> int:
         layer=args.query_layer, use_raw=args.query_raw, reference_layer=args.reference_layer,
         reference_use_raw=args.reference_raw, query_species=args.query_species,
         reference_species=args.reference_species, k=args.k, min_confidence=args.min_confidence,
-        min_marker=args.min_marker, unassigned=not args.no_unassigned,
+        min_marker=args.min_marker, center=args.center, unassigned=not args.no_unassigned,
     )  # fmt: skip
     print(summary_text(query, key))
     write_h5ad(query, args.output)

@@ -29,6 +29,7 @@ def map_to_reference(
     min_confidence: float = 0.5,
     distance_quantile: float = 0.99,
     min_marker: float = 0.4,
+    center: str = "reference",
     unassigned: bool = True,
     embedding_key: str = "X_genept_scaled",
     copy: bool = False,
@@ -79,6 +80,11 @@ def map_to_reference(
         A cell whose evidence for its label's marker genes is below this is ``"unassigned"``
         (0 = like the other query cells, 1 = like the label's clearest cells; ``0`` turns the
         check off).
+    center
+        ``"reference"`` (default): the query is centred on the reference's gene means;
+        ``"query"``: on its own, as ``scanpy.tl.ingest`` does (removes an offset between two
+        studies' normalisations; assumes similar proportions of types). See
+        :func:`genept.cells.mapping.map_arrays`.
     unassigned
         ``False`` keeps every vote's winner.
     embedding_key
@@ -126,7 +132,7 @@ def map_to_reference(
         Xq, list(q_names), Xr, list(r_names), reference.obs[label].to_numpy(), gene_embeddings,
         query_species=query_species, reference_species=reference_species, n_top_genes=n_top_genes,
         n_comps=n_comps, k=k, min_confidence=min_confidence, distance_quantile=distance_quantile, min_marker=min_marker,
-        unassigned=unassigned,
+        center=center, unassigned=unassigned,
     )  # fmt: skip
     import pandas as pd
 
@@ -139,7 +145,7 @@ def map_to_reference(
         "label": label, "layer": layer, "use_raw": use_raw, "reference_layer": reference_layer,
         "reference_use_raw": reference_use_raw, "query_species": query_species, "reference_species": reference_species,
         "n_top_genes": n_top_genes, "n_comps": n_comps, "k": k, "min_confidence": min_confidence,
-        "distance_quantile": distance_quantile, "min_marker": min_marker, "unassigned": unassigned,
+        "distance_quantile": distance_quantile, "min_marker": min_marker, "center": center, "unassigned": unassigned,
     }  # fmt: skip
     store(
         query, key_added, params,
