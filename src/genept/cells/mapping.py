@@ -652,7 +652,7 @@ def knn(
     Up to :data:`BRUTE_FORCE_PAIRS` query x reference pairs every pair is compared (blocked
     matrix products): exact. Beyond, the reference is grouped into k-means clusters and each
     query cell is compared with the cells of its nearest clusters only (an inverted file, as
-    vector search libraries do; :func:`_knn_ivf`): 8 times fewer products, and neighbours that
+    vector search libraries do; :func:`_knn_ivf`): 4 times fewer products, and neighbours that
     can differ from the exact ones (measured in ``benchmarks/results/reference_mapping.md``).
 
     Examples
@@ -680,7 +680,7 @@ def knn(
 BRUTE_FORCE_PAIRS = 5e8
 """Above this many query x reference pairs (e.g. 22,000 x 22,000 cells) :func:`knn` searches clusters."""
 
-PROBE_SHARE = 0.125
+PROBE_SHARE = 0.25
 """Share of the reference's cells (by nearest clusters) each query cell is compared with in the cluster search."""
 
 
