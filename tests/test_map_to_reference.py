@@ -325,3 +325,16 @@ def test_query_centred_on_its_own_means():
     assert np.abs(Y_ref.mean(axis=0)).max() > 1e-3
     with pytest.raises(ValueError, match="center must be"):
         map_arrays(Q, names, R, names, yr, n_comps=10, k=10, center="both")
+
+
+def test_labels_with_a_slash_survive_the_h5ad_file(tmp_path):
+    R, yr = _world(seed=0)
+    names = [f"G{i}" for i in range(40)]
+    yr = np.array([f"CD4+/{y}" for y in yr])  # '/' cannot be a key in an .h5ad group
+    query = _adata(_world(seed=1, n_per_type=10)[0], names)
+    genept.tl.map_to_reference(query, _adata(R, names, yr), label="cell_type", n_comps=10, k=10)
+    query.write_h5ad(tmp_path / "q.h5ad")
+    table = ad.read_h5ad(tmp_path / "q.h5ad").uns["genept_ref"]["labels"]
+    assert table.index.tolist() == [*sorted(set(yr)), "unassigned"]
+    assert table.loc["CD4+/type0", "markers"].split(", ") == [f"G{i}" for i in range(8)]
+    assert table["n_cells"].sum() == query.n_obs

@@ -64,7 +64,10 @@ def map_to_reference(
         Writes ``query.obs[key_added + "_label"]``, ``obs[key_added + "_confidence"]``,
         ``obs[key_added + "_reason"]`` (why a cell is unassigned: ``"uncertain"``, ``"far"``,
         ``"markers"``, ``"no_expression"``; empty when labelled),
-        ``obsm["X_" + key_added]`` and ``uns[key_added]`` (``params``, gene match, summary).
+        ``obsm["X_" + key_added]`` and ``uns[key_added]``: ``params``, the gene match, a summary,
+        and ``labels``, a DataFrame with one row per label (query cells, median confidence,
+        the marker genes of the check, comma-separated). A table, not a mapping, because a
+        label such as ``"CD4+/CD25 T Reg"`` cannot be a key in an ``.h5ad`` file.
     layer, use_raw
         Which query matrix to read (as every ``tl`` tool).
     reference_layer, reference_use_raw
@@ -153,13 +156,30 @@ def map_to_reference(
         expression={"query": f"{q_where} ({out.params['query_kind']})", "reference": f"{r_where} ({ref.params['reference_kind']})"},
         reference={"n_cells": int(len(ref.labels)), "classes": ref.classes, "loo_accuracy": round(ref.loo_accuracy, 4),
                    "distance_cut": round(ref.distance_cut, 4), "n_hvg": int(len(ref.projection.genes)), "n_comps": ref.projection.n_comps},
-        summary=out.summary(),
-        markers=ref.markers.to_dict(match.names) if ref.markers is not None else {},
+        summary={k: v for k, v in out.summary().items() if k != "counts"},
+        labels=_label_table(out, ref, match),
         embedding={"obsm": f"X_{key_added}", "space": "gene-text (GenePT map of the reference)" if gene_embeddings is not None
                    else "principal-axis scores of the reference (pass gene_embeddings for gene-text coordinates)",
                    "encoder": encoders.get("used", "")},
     )  # fmt: skip
     return query if copy else None
+
+
+def _label_table(out: Any, ref: Any, match: Any):
+    """One row per label (the reference's, then ``unassigned``): query cells, median confidence, markers."""
+    import pandas as pd
+
+    names = [*ref.classes, "unassigned"]
+    markers = ref.markers.to_dict(match.names) if ref.markers is not None else {}
+    conf = pd.Series(out.confidence).groupby(out.labels).median()
+    return pd.DataFrame(
+        {
+            "n_cells": [int((out.labels == n).sum()) for n in names],
+            "median_confidence": [float(conf.get(n, np.nan)) for n in names],
+            "markers": [", ".join(markers.get(n, [])) for n in names],
+        },
+        index=pd.Index(names, name="label"),
+    )
 
 
 def _encoders(query: Any, reference: Any, gene_embeddings: Any, key: str) -> dict[str, str]:
