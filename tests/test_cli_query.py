@@ -102,7 +102,7 @@ def test_annotate_command(files, tmp_path, capsys):
     assert rc == 0 and "raw counts" in capsys.readouterr().out
     g = ad.read_h5ad(tmp_path / "g.h5ad")
     assert (g.obs["genept_zero_shot"].astype(str) == g.obs["cell_type"]).mean() >= 0.9 and not g.layers.keys()
-    assert g.uns["genept_zero_shot"]["genes"]["matrix"].tolist()[0].startswith("ECM")
+    assert g.uns["genept_zero_shot"]["genes"].loc["matrix", "genes"].startswith("ECM")
     # Inline labels, and the encoder check: a 64-d hashing encoder did not make these embeddings.
     rc = main(["annotate", str(out), "--labels", "antiviral: interferon", "matrix: collagen", "--encoder", "hashing:64",
                "-o", str(tmp_path / "x.h5ad")])  # fmt: skip
@@ -140,7 +140,7 @@ def test_annotate_labels_file_and_marker_genes(files, tmp_path, capsys):
     assert "antiviral: IFN0, IFN1" in text and "raw counts" in text
     a = ad.read_h5ad(out)
     assert (a.obs["genept_zero_shot"].astype(str) == a.obs["cell_type"]).all()
-    assert a.uns["genept_zero_shot"]["marker_genes"]["matrix"].tolist() == ["ECM0", "ECM2"]
+    assert a.uns["genept_zero_shot"]["marker_genes"].loc["matrix", "genes"] == "ECM0, ECM2"
     # the default (text + markers + refine) from the same file given to --labels
     rc = main(["annotate", str(files / "cells.h5ad"), "--labels", str(labels), "--genes", str(files / "genes.npz"),
                "--encoder", "hashing:128", "-o", str(tmp_path / "d.h5ad")])  # fmt: skip

@@ -263,7 +263,7 @@ def test_new_default_beats_the_old_one_on_a_planted_example(planted, basis):
     C = np.asarray(adata.obsm[basis], dtype=np.float32)
     np.testing.assert_allclose(old.obsm["genept_zero_shot_scores"].to_numpy(), text_scores(C, enc.encode(list(labels.values()))), atol=1e-6)
     info = new.uns["genept_zero_shot"]
-    assert {k: v.tolist() for k, v in info["marker_genes"].items()} == {k: list(v) for k, v in TYPES.items()}
+    assert {k: g.split(", ") for k, g in info["marker_genes"]["genes"].items()} == {k: list(v) for k, v in TYPES.items()}
     p = info["params"]
     assert p["markers"] is True and p["marker_weight"] == 3.0 and p["smooth"] == 10 and p["refine"] == 0 and p["basis"] == basis
     assert p["lognormalized"] is True and p["expression"] == "adata.X"
@@ -302,7 +302,7 @@ def test_without_named_genes_or_expression_only_the_text_counts(planted):
     out = zero_shot_annotate(adata, plain, encoder=enc, copy=True)
     ref = zero_shot_annotate(adata, plain, encoder=enc, markers=False, copy=True)
     np.testing.assert_array_equal(out.obsm["genept_zero_shot_scores"].to_numpy(), ref.obsm["genept_zero_shot_scores"].to_numpy())
-    assert all(len(v) == 0 for v in out.uns["genept_zero_shot"]["marker_genes"].values())
+    assert (out.uns["genept_zero_shot"]["marker_genes"]["genes"] == "").all()
     no_x = ad.AnnData(obs=adata.obs.copy(), obsm={"X_genept_scaled": adata.obsm["X_genept_scaled"]})
     no_x.uns["X_genept_scaled"] = adata.uns["X_genept_scaled"]
     zero_shot_annotate(no_x, plain, encoder=enc)  # no expression: markers are skipped, text scores only
@@ -328,3 +328,14 @@ def test_marker_scores_on_counts_match_the_normalised_matrix(planted):
     np.testing.assert_allclose(x.obsm["genept_zero_shot_scores"], y.obsm["genept_zero_shot_scores"], rtol=1e-4, atol=1e-5)
     assert x.uns["genept_zero_shot"]["params"]["lognormalized"] is True
     assert y.uns["genept_zero_shot"]["params"]["lognormalized"] is False
+
+
+def test_labels_with_a_slash_survive_the_h5ad_file(tmp_path):
+    enc = get_encoder("hashing")
+    cells = enc.encode(["insulin secreting cell"] * 20 + ["glucagon secreting cell"] * 20)
+    a = ad.AnnData(np.array([[9, 0]] * 20 + [[0, 9]] * 20, dtype=np.float32), obsm={"X_genept_w": cells})
+    a.var_names = ["INS", "GCG"]
+    zero_shot_annotate(a, {"beta/INS+": "expresses INS", "alpha/GCG+": "expresses GCG"}, basis="X_genept_w", encoder=enc)
+    a.write_h5ad(tmp_path / "a.h5ad")
+    table = ad.read_h5ad(tmp_path / "a.h5ad").uns["genept_zero_shot"]["marker_genes"]
+    assert table["genes"].to_dict() == {"beta/INS+": "INS", "alpha/GCG+": "GCG"}

@@ -140,7 +140,8 @@ def _annotate(args: argparse.Namespace) -> int:
     info = adata.uns[args.key_added]
     if "expression" in info["params"]:
         _say_if_normalized(adata, args.key_added)
-    named = {k: list(v) for k, v in info.get("marker_genes", {}).items() if len(v)}
+    table = info.get("marker_genes")
+    named = {k: g.split(", ") for k, g in table["genes"].items() if g} if table is not None else {}
     if named:
         print("marker genes named in the descriptions: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in named.items()))
     counts = adata.obs[args.key_added].value_counts()

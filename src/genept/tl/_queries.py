@@ -156,6 +156,11 @@ def label_gene_sets(
     return nearest_genes(adata.var_names.tolist(), emb, enc.encode(texts), names, n_genes=n_genes, species=species)
 
 
+def _gene_table(names: Sequence[str], sets: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """One row per label with its genes, comma-separated (stored in ``uns``; see :func:`zero_shot_annotate`)."""
+    return pd.DataFrame({"genes": [", ".join(map(str, sets.get(n, []))) for n in names]}, index=pd.Index(list(names), name="label"))
+
+
 def zero_shot_annotate(
     adata: AnnData,
     labels: Sequence[str] | Mapping[str, str] | str | os.PathLike,
@@ -304,9 +309,10 @@ def zero_shot_annotate(
         take).
     ``adata.uns[key_added]``
         ``params`` (method, basis, encoder identity, markers, marker_weight, smooth, refine,
-        thresholds, ...), ``labels``, ``descriptions``, ``marker_genes`` (each label's genes
-        named in its text and used; empty when none) and, for ``"genes"``, each label's
-        ``genes``.
+        thresholds, ...), ``labels``, ``descriptions``, ``marker_genes`` (a DataFrame, one row
+        per label: the genes named in its text and used, comma-separated; empty when none) and,
+        for ``"genes"``, ``genes`` (the same table of each label's genes). Tables, not mappings,
+        because a label such as ``"CD4+/CD25 T Reg"`` cannot be a key in an ``.h5ad`` file.
 
     Examples
     --------
@@ -321,8 +327,8 @@ def zero_shot_annotate(
     ...                              basis="X_genept_w", encoder=enc)
     >>> adata.obs["genept_zero_shot"].value_counts().to_dict()
     {'beta': 20, 'alpha': 20, 'unassigned': 0}
-    >>> {k: v.tolist() for k, v in adata.uns["genept_zero_shot"]["marker_genes"].items()}
-    {'beta': ['INS'], 'alpha': ['GCG']}
+    >>> adata.uns["genept_zero_shot"]["marker_genes"]["genes"].to_dict()
+    {'beta': 'INS', 'alpha': 'GCG'}
     """
     from genept.cells.validation import looks_like_counts
     from genept.text.calibration import refine_prototypes, smooth_scores, standardize
@@ -387,7 +393,7 @@ def zero_shot_annotate(
         gsets = label_gene_sets(adata, dict(zip(names, texts, strict=True)), emb, enc, n_genes=n_genes, species=species)
         S = score_gene_sets(adata.obs_names, var_names, X, gsets).to_numpy(dtype=np.float32)
         params.update(n_genes=int(n_genes), encoder=str(emb.meta.get("encoder", "unknown")))
-        extra["genes"] = {n: np.asarray(g, dtype=str) for n, g in gsets.items()}
+        extra["genes"] = _gene_table(names, gsets)
     has_markers = any(sets.values())
     if method == "genes" or has_markers:  # the expression was read: say which and how
         params.update(layer=layer, use_raw=bool(use_raw), expression=where, counts=counts, lognormalized=normalized, species=species)
@@ -396,7 +402,7 @@ def zero_shot_annotate(
         M = marker_scores(X, list(var_names), sets, normalize_counts=normalized and method != "genes")
         S = M if S is None else standardize(S) + float(marker_weight) * np.nan_to_num(standardize(M), nan=0.0)
     params.update(markers=bool(use_markers), marker_weight=float(marker_weight))
-    extra["marker_genes"] = {n: np.asarray(sets[n], dtype=str) for n in names}
+    extra["marker_genes"] = _gene_table(names, sets)
     n_refine, n_smooth = int(refine), int(smooth) if smooth > 1 else 0
     if (n_refine or n_smooth) and method != "embedding" and basis not in adata.obsm:
         logger.info("zero-shot: adata.obsm has no %r; the scores are not smoothed or refined", basis)
