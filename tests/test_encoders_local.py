@@ -34,7 +34,10 @@ def test_identity_and_dim_without_loading():
     assert isinstance(enc, LocalEncoder)
     assert enc.dim == 384 and enc.max_tokens == 256
     assert enc._model is None  # a run served from the cache never loads the model
-    assert "all-MiniLM-L6-v2" in enc.identity and "dtype=float32" in enc.identity and "max_len=256" in enc.identity
+    from genept.encoders.local import cpu_supports_bf16
+
+    dtype = "bfloat16" if cpu_supports_bf16() else "float32"  # "auto": what this CPU runs natively
+    assert "all-MiniLM-L6-v2" in enc.identity and f"dtype={dtype}" in enc.identity and "max_len=256" in enc.identity
 
 
 def test_shape_norm_determinism(minilm):
