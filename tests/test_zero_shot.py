@@ -156,11 +156,16 @@ def test_bad_label_files(tmp_path, name, content, err, match):
 # -- calibration ---------------------------------------------------------------------------------
 
 
-def test_refine_fixes_a_label_that_attracts_another_group():
-    rng = np.random.default_rng(0)
+def _three_groups(seed):
+    """90 cell embeddings in 3 well separated groups of 30, their group, and the generator."""
+    rng = np.random.default_rng(seed)
     centres = np.eye(3, 16, dtype=np.float32) * 3
     cells = np.repeat(centres, 30, axis=0) + rng.normal(0, 0.5, size=(90, 16)).astype(np.float32)
-    truth = np.repeat([0, 1, 2], 30)
+    return cells, np.repeat([0, 1, 2], 30), rng
+
+
+def test_refine_fixes_a_label_that_attracts_another_group():
+    cells, truth, rng = _three_groups(0)
     # first-pass scores: right for the first 20 cells of each group, but label 0 also takes the last 10 of group 1
     S = np.eye(3)[truth] + rng.normal(0, 0.05, size=(90, 3))
     wrong = np.flatnonzero(truth == 1)[20:]
@@ -179,10 +184,7 @@ def test_refine_fixes_a_label_that_attracts_another_group():
 
 
 def test_smoothing_fixes_cells_with_misleading_own_scores():
-    rng = np.random.default_rng(1)
-    centres = np.eye(3, 16, dtype=np.float32) * 3
-    cells = np.repeat(centres, 30, axis=0) + rng.normal(0, 0.5, size=(90, 16)).astype(np.float32)
-    truth = np.repeat([0, 1, 2], 30)
+    cells, truth, rng = _three_groups(1)
     S = np.eye(3)[truth] + rng.normal(0, 0.1, size=(90, 3))
     wrong = rng.choice(90, size=9, replace=False)  # a tenth of the cells point at the next type
     S[wrong] = np.eye(3)[(truth[wrong] + 1) % 3]
