@@ -258,20 +258,28 @@ ANCHORS = {"scanpy ingest": ingest, "CellTypist (SGD)": celltypist_anchor, "kNN 
 
 
 # -- runs -----------------------------------------------------------------------------------------
+def panel_queries(ref: Data, qry: Data) -> list[tuple[Data, str]]:
+    """The query on all genes, then cut to random 500- and 200-gene panels of the shared genes (seeded per pair)."""
+    from genept.cells.mapping import match_genes
+
+    m = match_genes(qry.names, ref.names, query_species=qry.species, reference_species=ref.species)
+    rng = np.random.default_rng(0)
+    q_shared = qry.names[m.query_index]
+    queries = [(qry, "all genes")]
+    for n in (500, 200):
+        if n >= len(q_shared):  # e.g. Kang -> pbmc68k shares fewer genes than the panel
+            print(f"{ref.name} -> {qry.name}: only {len(q_shared)} shared genes, no {n}-gene panel", flush=True)
+            continue
+        queries.append((qry.panel(np.sort(rng.choice(q_shared, n, replace=False)), f"{n}-gene panel"), f"{n}-gene panel"))
+    return queries
+
+
 def run_pairs(genes, variants: bool) -> list[dict]:
     from genept.cells.mapping import match_genes
 
     rows = []
     for ref, qry in load_pairs():
-        m = match_genes(qry.names, ref.names, query_species=qry.species, reference_species=ref.species)
-        rng = np.random.default_rng(0)
-        q_shared = qry.names[m.query_index]
-        queries = [(qry, "all genes")]
-        for n in (500, 200):
-            if n >= len(q_shared):  # e.g. Kang -> pbmc68k shares fewer genes than the panel
-                print(f"{ref.name} -> {qry.name}: only {len(q_shared)} shared genes, no {n}-gene panel", flush=True)
-                continue
-            queries.append((qry.panel(np.sort(rng.choice(q_shared, n, replace=False)), f"{n}-gene panel"), f"{n}-gene panel"))
+        queries = panel_queries(ref, qry)
         ref_classes = set(np.asarray(ref.labels, dtype=str))
         for q, tag in queries:
             pair = f"{ref.name} -> {qry.name}"

@@ -338,3 +338,12 @@ def test_labels_with_a_slash_survive_the_h5ad_file(tmp_path):
     assert table.index.tolist() == [*sorted(set(yr)), "unassigned"]
     assert table.loc["CD4+/type0", "markers"].split(", ") == [f"G{i}" for i in range(8)]
     assert table["n_cells"].sum() == query.n_obs
+
+
+def test_tool_scales_genes_when_asked():
+    R, yr = _world(seed=0)
+    names = [f"G{i}" for i in range(40)]
+    query = _adata(_world(seed=1, n_per_type=20)[0], names)
+    genept.tl.map_to_reference(query, _adata(R, names, yr), label="cell_type", n_comps=10, k=10, scale=True)
+    assert query.uns["genept_ref"]["params"]["scale"] is True
+    assert _acc(query.obs["genept_ref_label"], np.repeat([f"type{t}" for t in range(N_TYPES)], 20)) > 0.9

@@ -33,6 +33,9 @@ def add_reference_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--center", choices=["reference", "query"], default="reference",
                    help="--reference: centre the query on the reference's gene means (default) or on its own, as "
                         "scanpy.tl.ingest does (removes an offset between two studies; assumes similar proportions of types)")  # fmt: skip
+    g.add_argument("--scale", action="store_true",
+                   help="--reference: scale each shared gene to unit variance before the principal axes (helped on random "
+                        "panels of a large gene set, hurt with all genes)")  # fmt: skip
     g.add_argument("--no-unassigned", action="store_true", help="--reference: always keep the vote's winner")
 
 
@@ -63,7 +66,7 @@ def annotate_from_reference(args: argparse.Namespace) -> int:
         layer=args.query_layer, use_raw=args.query_raw, reference_layer=args.reference_layer,
         reference_use_raw=args.reference_raw, query_species=args.query_species,
         reference_species=args.reference_species, k=args.k, min_confidence=args.min_confidence,
-        min_marker=args.min_marker, center=args.center, unassigned=not args.no_unassigned,
+        min_marker=args.min_marker, center=args.center, scale=args.scale, unassigned=not args.no_unassigned,
     )  # fmt: skip
     print(summary_text(query, key))
     write_h5ad(query, args.output)

@@ -30,6 +30,7 @@ def map_to_reference(
     distance_quantile: float = 0.99,
     min_marker: float = 0.4,
     center: str = "reference",
+    scale: bool = False,
     unassigned: bool = True,
     embedding_key: str = "X_genept_scaled",
     copy: bool = False,
@@ -88,6 +89,11 @@ def map_to_reference(
         ``"query"``: on its own, as ``scanpy.tl.ingest`` does (removes an offset between two
         studies' normalisations; assumes similar proportions of types). See
         :func:`genept.cells.mapping.map_arrays`.
+    scale
+        Scale each shared gene to unit variance before the principal axes (default ``False``:
+        centred log-expression). Measured: better on random panels of a large gene set (Baron,
+        +0.06 to +0.14 macro-F1), worse with all genes and on Kang's panels
+        (``benchmarks/results/reference_mapping.md``).
     unassigned
         ``False`` keeps every vote's winner.
     embedding_key
@@ -135,7 +141,7 @@ def map_to_reference(
         Xq, list(q_names), Xr, list(r_names), reference.obs[label].to_numpy(), gene_embeddings,
         query_species=query_species, reference_species=reference_species, n_top_genes=n_top_genes,
         n_comps=n_comps, k=k, min_confidence=min_confidence, distance_quantile=distance_quantile, min_marker=min_marker,
-        center=center, unassigned=unassigned,
+        center=center, scale=scale, unassigned=unassigned,
     )  # fmt: skip
     import pandas as pd
 
@@ -148,7 +154,7 @@ def map_to_reference(
         "label": label, "layer": layer, "use_raw": use_raw, "reference_layer": reference_layer,
         "reference_use_raw": reference_use_raw, "query_species": query_species, "reference_species": reference_species,
         "n_top_genes": n_top_genes, "n_comps": n_comps, "k": k, "min_confidence": min_confidence,
-        "distance_quantile": distance_quantile, "min_marker": min_marker, "center": center, "unassigned": unassigned,
+        "distance_quantile": distance_quantile, "min_marker": min_marker, "center": center, "scale": scale, "unassigned": unassigned,
     }  # fmt: skip
     store(
         query, key_added, params,
