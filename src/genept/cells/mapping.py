@@ -419,7 +419,8 @@ def fit_reference(
     else:
         E = np.asarray(gene_vectors, dtype=np.float32)
     proj = fit_scaled(C, E, found=None if gene_vectors is not None else np.ones(X.shape[1], bool), scale=scale,
-                      n_top_genes=n_top_genes, n_comps=n_comps, where=where, show_progress=False)  # fmt: skip
+                      n_top_genes=n_top_genes, n_comps=n_comps, where=where,
+                      show_progress=None if n >= LONG_WORK_CELLS else False)  # fmt: skip
     if not scale:
         proj.meta["scaling"] = "centred log-expression (no unit variance)"
     if gene_names is not None:
@@ -433,7 +434,7 @@ def fit_reference(
     cal = np.arange(len(lv))
     if len(cal) > max_calibration:
         cal = np.sort(np.random.default_rng(0).choice(len(lv), max_calibration, replace=False))
-    dist, idx = knn(Sv[cal], Sv, k_eff + 1, exclude=cal)
+    dist, idx = knn(Sv[cal], Sv, k_eff + 1, exclude=cal, desc="reference mapping: calibrating on the reference")
     dist, idx = dist[:, :-1], idx[:, :-1]
     lv_cal, rv_cal = lv[cal], rv[cal]
     pred, _ = vote(dist, lv[idx])
@@ -642,6 +643,7 @@ def knn(
     exclude_self: bool = False,
     exclude: np.ndarray | None = None,
     chunk_size: int | None = None,
+    desc: str = "nearest reference cells",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Euclidean ``k`` nearest neighbours (float32).
 
@@ -669,13 +671,16 @@ def knn(
     if exclude is not None:
         exclude = np.asarray(exclude, dtype=np.int64)
     if float(Q.shape[0]) * R.shape[0] > BRUTE_FORCE_PAIRS and R.shape[0] > 100 * k:
-        dists, index = _knn_ivf(Q, R, k, exclude)
+        dists, index = _knn_ivf(Q, R, k, exclude, desc)
     else:
-        dists, index = _knn_brute(Q, R, k, exclude, chunk_size)
+        dists, index = _knn_brute(Q, R, k, exclude, chunk_size, desc if float(Q.shape[0]) * R.shape[0] > BRUTE_FORCE_PAIRS / 4 else None)
     if exclude_self:
         return dists[:, :-1], index[:, :-1]
     return dists, index
 
+
+LONG_WORK_CELLS = 20_000
+"""References of at least this many cells show progress while the map is fitted."""
 
 BRUTE_FORCE_PAIRS = 5e8
 """Above this many query x reference pairs (e.g. 22,000 x 22,000 cells) :func:`knn` searches clusters."""
@@ -691,12 +696,14 @@ def _sorted_rows(d2: np.ndarray, part: np.ndarray, q2: np.ndarray) -> tuple[np.n
     return np.sqrt(np.maximum(np.take_along_axis(dd, order, axis=1), 0.0)), np.take_along_axis(part, order, axis=1)
 
 
-def _knn_brute(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None, chunk_size: int | None):
+def _knn_brute(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None, chunk_size: int | None, desc: str | None = None):
+    from genept._utils import progress
+
     r2 = np.einsum("ij,ij->i", R, R)
     dists = np.empty((Q.shape[0], k), dtype=np.float32)
     index = np.empty((Q.shape[0], k), dtype=np.int64)
     chunk_size = chunk_size or int(np.clip(16_000_000 // max(R.shape[0], 1), 16, 4_096))  # ~64 MB of distances
-    for start in range(0, Q.shape[0], chunk_size):
+    for start in progress(range(0, Q.shape[0], chunk_size), desc=desc or "", disable=desc is None, unit="block"):
         q = Q[start : start + chunk_size]
         d2 = q @ R.T
         d2 *= -2.0
@@ -708,7 +715,7 @@ def _knn_brute(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None,
     return dists, index
 
 
-def _knn_ivf(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None):
+def _knn_ivf(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None, desc: str | None = None):
     """Inverted-file kNN: each query cell is compared with the reference cells of its nearest clusters only.
 
     The reference is cut into about ``2 sqrt(n)`` k-means clusters (a few Lloyd steps on a
@@ -756,7 +763,9 @@ def _knn_ivf(Q: np.ndarray, R: np.ndarray, k: int, exclude: np.ndarray | None):
     where = np.full(n_ref, -1, dtype=np.int64)
     dists = np.empty((n_q, k), dtype=np.float32)
     index = np.empty((n_q, k), dtype=np.int64)
-    for c in np.flatnonzero(np.diff(q_bounds)):
+    from genept._utils import progress
+
+    for c in progress(np.flatnonzero(np.diff(q_bounds)), desc=desc or "", disable=desc is None, unit="cluster"):
         users = q_order[q_bounds[c] : q_bounds[c + 1]]
         ranked = np.argsort(between[c], kind="stable")
         probe = ranked[: int(np.searchsorted(np.cumsum(sizes[ranked]), need)) + 1]
@@ -893,7 +902,7 @@ def transfer_labels(
     >>> out.labels.tolist()
     ['b', 'b', 'b', 'b', 'b']
     """
-    dist, idx = knn(query_scores, reference.scores, reference.k, chunk_size=chunk_size)
+    dist, idx = knn(query_scores, reference.scores, reference.k, chunk_size=chunk_size, desc="reference mapping: nearest reference cells")
     predicted, confidence = vote(dist, reference.labels[idx])
     scale = np.array([reference.label_scale[c] for c in predicted]) if len(predicted) else np.zeros(0)
     nres = reference.residual[idx] if reference.residual is not None else np.zeros(dist.shape)
