@@ -22,7 +22,7 @@ named columns) and :func:`lexical_baseline` (TF-IDF + SVD of the gene texts).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 

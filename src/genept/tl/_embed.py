@@ -73,4 +73,3 @@ def embed_cells(
             raise TypeError("GenePT-s embeds sentences of gene symbols with a text encoder: pass encoder=, not gene embeddings")
         return tool(adata, copy=copy, **params)
     return tool(adata, gene_embeddings, copy=copy, **params)
-
