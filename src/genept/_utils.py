@@ -133,19 +133,23 @@ def progress(iterable=None, *, total: int | None = None, desc: str = "", disable
     >>> sum(progress(range(4)))
     6
     """
+    if disable or os.environ.get("GENEPT_PROGRESS", "auto") == "0":
+        from tqdm.std import tqdm
+
+        return tqdm(iterable, total=total, desc=desc, disable=True)
+    if _redraws():
+        return _tqdm_class()(iterable, total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)
+    return _StageLine(iterable, total=total, desc=desc, unit=unit)
+
+
+def _redraws() -> bool:
+    """Whether a bar may be redrawn in place here: a terminal, a notebook, or ``GENEPT_PROGRESS=1`` (not ``0``)."""
     import sys
 
     setting = os.environ.get("GENEPT_PROGRESS", "auto")
     if setting == "0":
-        disable = True
-    if disable:
-        from tqdm.std import tqdm
-
-        return tqdm(iterable, total=total, desc=desc, disable=True)
-    interactive = getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules
-    if setting == "1" or interactive:
-        return _tqdm_class()(iterable, total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)
-    return _StageLine(iterable, total=total, desc=desc, unit=unit)
+        return False
+    return setting == "1" or getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules
 
 
 def live_bars(show: bool | None) -> bool:
@@ -160,12 +164,7 @@ def live_bars(show: bool | None) -> bool:
     >>> live_bars(True)
     False
     """
-    import sys
-
-    setting = os.environ.get("GENEPT_PROGRESS", "auto")
-    if not show or setting == "0":
-        return False
-    return setting == "1" or getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules
+    return bool(show) and _redraws()
 
 
 def _tqdm_class() -> type:
