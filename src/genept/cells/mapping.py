@@ -587,10 +587,9 @@ def marker_scores(markers: Markers, C: Any) -> np.ndarray:
     out = np.zeros((C.shape[0], len(markers.classes)), dtype=np.float32)
     if not len(used) or not C.shape[0]:
         return out
-    C = sp.csr_matrix(C, dtype=np.float32)
-    totals = np.asarray(C.sum(axis=1), dtype=np.float64).ravel()
-    scale = np.divide(1e4, totals, out=np.zeros_like(totals), where=totals > 0)
-    T = np.log1p(np.asarray(C[:, used].toarray(), dtype=np.float64) * scale[:, None])
+    from genept.cells.weighted import log1p_cp10k_columns
+
+    T = log1p_cp10k_columns(sp.csr_matrix(C, dtype=np.float32), used)
     pos = {int(gene): j for j, gene in enumerate(used)}
     for i, c in enumerate(markers.classes):
         cols = [pos[int(gene)] for gene in markers.genes[c]]

@@ -240,12 +240,13 @@ def marker_scores(
     out = np.full((n, len(gene_sets)), np.nan, dtype=np.float32)
     if not cols:
         return out
-    sub = X[:, cols]
-    sub = sub.toarray() if hasattr(sub, "toarray") else np.asarray(sub)
-    sub = sub.astype(np.float64)
     if normalize_counts:
-        total = np.asarray(X.sum(axis=1), dtype=np.float64).reshape(-1, 1)
-        sub = np.log1p(sub / np.where(total > 0, total, 1.0) * 1e4)
+        from genept.cells.weighted import log1p_cp10k_columns
+
+        sub = log1p_cp10k_columns(X, cols)
+    else:
+        sub = X[:, cols]
+        sub = (sub.toarray() if hasattr(sub, "toarray") else np.asarray(sub)).astype(np.float64)
     sd = sub.std(axis=0)
     Z = (sub - sub.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     where = {c: j for j, c in enumerate(cols)}
