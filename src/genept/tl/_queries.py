@@ -377,6 +377,7 @@ def zero_shot_annotate(
         # Marker genes alone: normalise their columns by each cell's total, no copy of the matrix.
         normalized = counts == "normalize" and looks_like_counts(X)
     S: np.ndarray | None = None
+    C: np.ndarray | None = None  # obsm[basis], read once for the text scores and the calibration
     if method == "embedding":
         C = _cells(adata, basis)
         enc = query_encoder(encoder, basis_encoder_identity(adata, basis), f"adata.obsm[{basis!r}]", spec=_basis_spec(adata, basis))
@@ -408,7 +409,7 @@ def zero_shot_annotate(
         logger.info("zero-shot: adata.obsm has no %r; the scores are not smoothed or refined", basis)
         n_refine = n_smooth = 0
     if n_refine or n_smooth:
-        C = _cells(adata, basis)
+        C = _cells(adata, basis) if C is None else C
         if n_smooth:
             S = smooth_scores(C, S, n_neighbors=n_smooth, center=center)
         if n_refine:
