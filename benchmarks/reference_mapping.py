@@ -159,7 +159,8 @@ def as_counts(X: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def knn_vote(Yq, Yr, labels, k=15, metric="euclidean"):
-    from genept.cells.mapping import knn, vote
+    from genept.cells.mapping import vote
+    from genept.cells.neighbors import knn
 
     if metric == "cosine":
         Yq = Yq / np.maximum(np.linalg.norm(Yq, axis=1, keepdims=True), 1e-12)
@@ -391,15 +392,15 @@ def run_speed(n_cells: int, n_genes: int) -> dict:
     acc_g = float((out.predicted == lq).mean())
     print(f"genept {t_genept:.1f} s acc {acc_g:.3f}", flush=True)
     # The same with every pair compared (exact neighbours): what the cluster search costs in labels.
-    from genept.cells import mapping
+    from genept.cells import neighbors
 
-    saved, mapping.BRUTE_FORCE_PAIRS = mapping.BRUTE_FORCE_PAIRS, float("inf")
+    saved, neighbors.BRUTE_FORCE_PAIRS = neighbors.BRUTE_FORCE_PAIRS, float("inf")
     try:
         t = time.perf_counter()
         exact, _, _, _ = map_arrays(Q, names, R, names, lr, None, query_species="human", reference_species="human")
         t_exact = time.perf_counter() - t
     finally:
-        mapping.BRUTE_FORCE_PAIRS = saved
+        neighbors.BRUTE_FORCE_PAIRS = saved
     acc_e = float((exact.predicted == lq).mean())
     agree = float((exact.predicted == out.predicted).mean())
     print(f"genept exact {t_exact:.1f} s acc {acc_e:.3f}, same label as the cluster search {agree:.4f}", flush=True)

@@ -298,7 +298,7 @@ def test_cli_annotate_with_reference(tmp_path, capsys):
 
 
 def test_cluster_search_finds_nearly_the_exact_neighbours_and_respects_exclusions():
-    from genept.cells.mapping import _knn_brute, _knn_ivf
+    from genept.cells.neighbors import _knn_brute, _knn_ivf
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((8, 20)) * 4

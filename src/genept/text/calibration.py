@@ -146,15 +146,12 @@ def cell_neighbors(cells: np.ndarray, n_neighbors: int, *, center: bool = True, 
         index = NNDescent(U[live], n_neighbors=k, metric="cosine", random_state=0)
         idx, _ = index.neighbor_graph
         out[live] = live[idx]
-    else:
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            sim = U[start:stop] @ U.T
-            sim[:, empty] = -np.inf
-            sim[np.arange(stop - start), np.arange(start, stop)] = np.inf  # itself first
-            top = np.argpartition(-sim, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (stop - start, 1))
-            order = np.argsort(-np.take_along_axis(sim, top, axis=1), axis=1, kind="stable")
-            out[start:stop] = np.take_along_axis(top, order, axis=1)
+    elif len(live := np.flatnonzero(~empty)):
+        from genept.cells.neighbors import knn
+
+        # On unit rows the Euclidean order is the cosine order; each cell itself first, then the k - 1 nearest others.
+        _, idx = knn(U[live], U[live], k, exclude_self=True, exact=True, chunk_size=block, desc=None)
+        out[live] = np.c_[live, live[idx]]
     out[empty] = np.flatnonzero(empty)[:, None]
     return out
 
